@@ -1,0 +1,21 @@
+package proc
+
+// A Launcher starts children. On Linux it owns one goroutine locked to its OS
+// thread for its whole life, because the parent-death signal follows the
+// thread that forked, not the process (golang/go#27505): a child started from
+// a thread that later exits would be killed at once. Elsewhere it starts
+// children directly. Close ends it; a Launcher must not be used after Close.
+type Launcher struct {
+	l launcher
+}
+
+// NewLauncher returns a ready Launcher.
+func NewLauncher() *Launcher {
+	return &Launcher{l: newLauncher()}
+}
+
+// Start starts the child described by a in a new containment unit.
+func (l *Launcher) Start(a Attr) (*Group, error) { return l.l.start(a) }
+
+// Close releases the launcher's goroutine. Children it started keep running.
+func (l *Launcher) Close() { l.l.close() }

@@ -1,0 +1,142 @@
+// Package proc is tether's operating-system layer: it starts a child in a
+// containment unit of its own (a process group on unix, a job object on
+// Windows), signals and kills the whole unit, and says when it is empty.
+//
+// Shared code never branches on the operating system: every OS implements the
+// same unexported functions, selected by file name.
+package proc
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"time"
+)
+
+// Attr describes the child to start.
+type Attr struct {
+	Path   string   // resolved program path
+	Args   []string // argv, Args[0] included
+	Dir    string   // working directory; empty: inherit
+	Env    []string // full environment
+	Stdin  *os.File // read end handed to the child
+	Stdout *os.File // write end handed to the child
+	Stderr *os.File // write end handed to the child
+}
+
+// ErrGroupGone reports that a signal found no process left to deliver to.
+var ErrGroupGone = errors.New("proc: no process left in the group")
+
+// Group is one started child and the containment unit around it and its
+// descendants. Its methods are safe for concurrent use.
+type Group struct {
+	cmd  *exec.Cmd
+	sys  sysGroup // OS-specific part
+	done chan struct{}
+}
+
+// start starts the child described by a inside a new containment unit. It
+// runs on the goroutine a Launcher provides.
+func start(a Attr) (*Group, error) {
+	cmd := &exec.Cmd{
+		Path:   a.Path,
+		Args:   a.Args,
+		Dir:    a.Dir,
+		Env:    a.Env,
+		Stdin:  a.Stdin,
+		Stdout: a.Stdout,
+		Stderr: a.Stderr,
+	}
+	g := &Group{cmd: cmd, done: make(chan struct{})}
+	if err := g.sys.start(cmd); err != nil {
+		g.sys.release()
+		return nil, err
+	}
+	return g, nil
+}
+
+// Pid returns the child's process id.
+func (g *Group) Pid() int { return g.cmd.Process.Pid }
+
+// Wait waits for the child itself to exit and reaps it. Descendants may
+// still be alive afterwards: see Alive, Signal and Kill. Wait must be called
+// exactly once.
+func (g *Group) Wait() (*os.ProcessState, error) {
+	err := g.cmd.Wait()
+	close(g.done)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		err = nil
+	}
+	return g.cmd.ProcessState, err
+}
+
+// Signal sends sig to every process of the unit. It returns ErrGroupGone when
+// no process is left.
+func (g *Group) Signal(sig os.Signal) error { return g.sys.signal(g, sig) }
+
+// Kill kills every process of the unit at once. Killing an empty unit is not
+// an error.
+func (g *Group) Kill() error {
+	err := g.sys.kill(g)
+	if errors.Is(err, ErrGroupGone) {
+		return nil
+	}
+	return err
+}
+
+// Alive reports whether any live process of the unit remains (zombies do not
+// count). Before Wait has returned the child itself counts.
+func (g *Group) Alive() bool {
+	select {
+	case <-g.done:
+		return g.sys.alive(g)
+	default:
+		return true
+	}
+}
+
+// Release frees what the unit holds (a job handle, a cgroup). Call it once
+// the unit is empty.
+func (g *Group) Release() { g.sys.release() }
+
+// Mode names the containment in use for this group, for diagnostics.
+func (g *Group) Mode() string { return g.sys.mode() }
+
+// InterruptRead unblocks a pending or future Read on the read end r of a
+// pipe that a lingering descendant holds open. On unix the read is
+// interrupted by a deadline and what the pipe already holds can still be
+// read with DrainNonblocking; on Windows the file is closed.
+func InterruptRead(r *os.File) { interruptRead(r) }
+
+// DrainNonblocking reads what r holds right now, without waiting, calling fn
+// for each piece, up to limit bytes. It returns at once on systems where a
+// pipe cannot be read without blocking.
+func DrainNonblocking(r *os.File, buf []byte, limit int, fn func([]byte)) {
+	drainNonblocking(r, buf, limit, fn)
+}
+
+// WaitGone waits until the unit is empty or ctx is done, and reports
+// whether it is empty. It polls, starting at a millisecond and backing off to
+// 20 ms: an empty unit is found within a millisecond, a lingering one costs
+// little.
+func (g *Group) WaitGone(ctx context.Context) bool {
+	wait := time.Millisecond
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		if !g.Alive() {
+			return true
+		}
+		t.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return !g.Alive()
+		case <-t.C:
+		}
+		if wait < 20*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
