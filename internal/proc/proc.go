@@ -140,3 +140,7 @@ func (g *Group) WaitGone(ctx context.Context) bool {
 		}
 	}
 }
+
+// TunePipe enlarges a pipe's buffer where the system allows it (Linux:
+// 1 MiB), which doubles throughput for chatty children. Failure is harmless.
+func TunePipe(f *os.File) { tunePipe(f) }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 func setPlatformAttr(a *syscall.SysProcAttr) {
@@ -50,4 +52,14 @@ func groupHasLiveMember(pgid int) bool {
 		}
 	}
 	return false
+}
+
+func tunePipe(f *os.File) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 1<<20)
+	})
 }

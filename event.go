@@ -1,0 +1,108 @@
+package tether
+
+import (
+	"fmt"
+	"time"
+)
+
+// EventKind says what an Event reports. New kinds may be added: a host must
+// ignore kinds it does not know.
+type EventKind int
+
+// The kinds of event, named as the command line's NDJSON names them.
+const (
+	_ EventKind = iota
+	// EventSpawned: a child process started. Pid, Attempt, Port.
+	EventSpawned
+	// EventStdout: one chunk of the child's standard output. Data, Partial.
+	EventStdout
+	// EventStderr: one chunk of the child's standard error. Data, Partial.
+	EventStderr
+	// EventReady: the readiness probe passed (at once after spawned when
+	// there is none). After.
+	EventReady
+	// EventUnhealthy: liveness failed Spec.LiveFailures times in a row.
+	// Failures, Err.
+	EventUnhealthy
+	// EventExited: the child was reaped and its output is all delivered.
+	// Code, Signal, Uptime, Expected.
+	EventExited
+	// EventRestarting: a restart is scheduled. Attempt is the next
+	// attempt, Delay the wait before it.
+	EventRestarting
+	// EventGaveUp: supervision ended because the restart limit was hit or
+	// the command cannot be started. Restarts, Err.
+	EventGaveUp
+	// EventState: the sidecar moved to State from Prev.
+	EventState
+	// EventError: something else worth attention (a probe or pipe error).
+	// Err.
+	EventError
+)
+
+var kindNames = [...]string{
+	EventSpawned:    "spawned",
+	EventStdout:     "stdout",
+	EventStderr:     "stderr",
+	EventReady:      "ready",
+	EventUnhealthy:  "unhealthy",
+	EventExited:     "exited",
+	EventRestarting: "restarting",
+	EventGaveUp:     "gave_up",
+	EventState:      "state",
+	EventError:      "error",
+}
+
+// String returns the kind's name as the command line's events spell it.
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// An Event is one thing that happened to a sidecar. It is a plain value: it
+// holds no live objects, and a host may keep it (Data included) as long as
+// it likes. Which fields are set depends on Kind; the others are zero.
+type Event struct {
+	Time    time.Time // when it happened
+	Name    string    // the sidecar's name
+	Kind    EventKind // what happened
+	Pid     int       // the attempt's process id, when there is one
+	Attempt int       // 1 for the first spawn, counting up across restarts
+
+	Port int // spawned: the attempt's port, or 0
+
+	// Data is one chunk of output (stdout, stderr), without its newline.
+	// Bytes are as the child wrote them, valid UTF-8 or not.
+	Data []byte
+	// Partial is true when the chunk did not end in a newline: a line
+	// longer than MaxChunk, or the last bytes before the pipe closed.
+	Partial bool
+
+	// Code is the exit status (exited), or -1 when the child was killed
+	// by a signal.
+	Code int
+	// Signal names the signal that killed the child ("KILL", "TERM"), or
+	// is empty.
+	Signal string
+	// Uptime is how long the child ran (exited).
+	Uptime time.Duration
+	// Expected is true when tether itself stopped the child: a stop or
+	// restart request, a missed ready deadline, failed liveness (exited).
+	Expected bool
+
+	After    time.Duration // ready: time from spawn to ready
+	Delay    time.Duration // restarting: the wait before the next attempt
+	Failures int           // unhealthy: consecutive liveness failures
+	Restarts int           // gave_up: restarts done before giving up
+
+	State State // state: the new state
+	Prev  State // state: the state before
+
+	Err error // unhealthy, gave_up, error: what went wrong
+}
+
+// MaxChunk is the largest Data an output event carries. A longer line
+// arrives as several chunks, all but the last Partial.
+const MaxChunk = 1 << 20

@@ -1,0 +1,237 @@
+//go:build linux
+
+package tether
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// The test binary plays the sidecar, as os/exec's tests do: with
+// TETHER_TEST_HELPER set it runs helperMain instead of the tests.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("TETHER_TEST_HELPER"); mode != "" {
+		helperMain(mode, os.Args[1:])
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// helperSpec returns a Spec that runs the test binary as helper mode with
+// args, tagged so that its whole tree can be found (see leftovers).
+func helperSpec(t testing.TB, mode string, args ...string) Spec {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Spec{
+		Name:    mode,
+		Command: exe,
+		Args:    args,
+		Env:     []string{"TETHER_TEST_HELPER=" + mode, "TETHER_TEST_TAG=" + testTag(t)},
+	}
+}
+
+func testTag(t testing.TB) string {
+	return strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + strconv.Itoa(os.Getpid())
+}
+
+func helperMain(mode string, args []string) {
+	switch mode {
+	case "echo": // print each arg as a line, then exit 0
+		for _, a := range args {
+			fmt.Println(a)
+		}
+	case "exit": // exit with status args[0]
+		n, _ := strconv.Atoi(args[0])
+		os.Exit(n)
+	case "sleep": // print "up", then wait to be killed
+		fmt.Println("up")
+		select {}
+	case "cooperative": // exit 0 on SIGTERM
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGTERM)
+		fmt.Println("up")
+		<-c
+		fmt.Println("bye")
+		os.Exit(0)
+	case "stubborn": // ignore SIGTERM
+		signal.Ignore(syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
+		fmt.Println("up")
+		select {}
+	case "fidelity": // the output of fidelityStream(seed) on both streams
+		seed, _ := strconv.ParseUint(args[0], 10, 64)
+		done := make(chan struct{})
+		go func() { writeChopped(os.Stderr, fidelityStream(seed+1), seed+1); close(done) }()
+		writeChopped(os.Stdout, fidelityStream(seed), seed)
+		<-done
+	case "flood": // args[0] MB of 100-byte lines, never reading stdin
+		mb, _ := strconv.Atoi(args[0])
+		line := []byte(strings.Repeat("x", 99) + "\n")
+		w := bufio.NewWriterSize(os.Stdout, 64<<10)
+		for range mb * 1e6 / 100 {
+			w.Write(line)
+		}
+		w.Flush()
+	case "cat": // copy stdin to stdout
+		io.Copy(os.Stdout, os.Stdin)
+	case "tree": // start descendants that try to escape, then wait
+		for _, how := range args {
+			startDescendant(how)
+		}
+		fmt.Println("up")
+		if os.Getenv("TETHER_TEST_TREE_EXIT") != "" {
+			os.Exit(0)
+		}
+		select {}
+	case "descendant": // a grandchild: print and wait
+		if len(args) > 0 && args[0] == "double" {
+			// The middle of a double fork: start the real one, exit.
+			startDescendant("setsid")
+			os.Exit(0)
+		}
+		if len(args) > 0 && args[0] == "stubborn" {
+			signal.Ignore(syscall.SIGTERM)
+		}
+		select {}
+	case "exit-after": // sleep args[0] then exit args[1]
+		d, _ := time.ParseDuration(args[0])
+		time.Sleep(d)
+		n, _ := strconv.Atoi(args[1])
+		os.Exit(n)
+	default:
+		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
+		os.Exit(2)
+	}
+}
+
+// startDescendant starts a grandchild: "bg" in our group, "setsid" in its
+// own session, "double" by a double fork, "stubborn" ignoring SIGTERM.
+func startDescendant(how string) {
+	cmd := exec.Command(os.Args[0], "plain")
+	cmd.Env = append(os.Environ(), "TETHER_TEST_HELPER=descendant")
+	switch how {
+	case "setsid":
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	case "double":
+		cmd.Args = []string{os.Args[0], "double"}
+	case "stubborn":
+		cmd.Args = []string{os.Args[0], "stubborn"}
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	if how == "double" {
+		cmd.Wait()
+	}
+}
+
+// fidelityStream is about 10 MB of hostile output: random bytes (invalid
+// UTF-8 included), \r, random line lengths, a 3 MiB line, a line of exactly
+// MaxChunk, and a last line without a newline.
+func fidelityStream(seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	var b []byte
+	for len(b) < 10<<20 {
+		switch r.IntN(20) {
+		case 0:
+			b = append(b, '\n')
+		case 1:
+			b = append(b, "caf\xc3\xa9 \xff\xfe broken \r\n"...)
+		default:
+			n := r.IntN(300)
+			if r.IntN(200) == 0 {
+				n = r.IntN(200 << 10)
+			}
+			for range n {
+				c := byte(r.Uint32())
+				if c == '\n' {
+					c = '\r'
+				}
+				b = append(b, c)
+			}
+			b = append(b, '\n')
+		}
+		if len(b) > 4<<20 && len(b) < 5<<20 {
+			b = append(b, make([]byte, 3<<20)...) // 3 MiB of NULs
+			b = append(b, '\n')
+			b = append(b, make([]byte, MaxChunk)...)
+			b = append(b, '\n')
+		}
+	}
+	return append(b, "last line, no newline \xff"...)
+}
+
+// writeChopped writes b in writes of random sizes.
+func writeChopped(w io.Writer, b []byte, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 7))
+	for len(b) > 0 {
+		n := min(len(b), 1+r.IntN(200<<10))
+		if _, err := w.Write(b[:n]); err != nil {
+			os.Exit(4)
+		}
+		b = b[n:]
+	}
+}
+
+// leftovers lists live processes (not zombies) whose environment holds
+// this test's tag.
+func leftovers(t testing.TB) []int {
+	tag := []byte("TETHER_TEST_TAG=" + testTag(t) + "\x00")
+	d, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range d {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !containsBytes(env, tag) {
+			continue
+		}
+		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if s := string(stat); strings.Contains(s[strings.LastIndexByte(s, ')')+1:], " Z ") {
+			continue
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+func containsBytes(b, sub []byte) bool { return strings.Contains(string(b), string(sub)) }
+
+// noLeftovers fails t if any process of its tree is still alive after
+// within (it waits that long for them to go).
+func noLeftovers(t testing.TB, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		pids := leftovers(t)
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			for _, p := range pids {
+				syscall.Kill(p, syscall.SIGKILL)
+			}
+			t.Fatalf("processes left behind: %v", pids)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

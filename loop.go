@@ -1,0 +1,569 @@
+package tether
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"tether.dev/tether/internal/proc"
+)
+
+// loop is one Run's state machine. Only the goroutine running loop.run
+// touches its fields; everything else talks to it through channels.
+type loop struct {
+	s        *Supervisor
+	spec     Spec
+	q        chan<- delivery
+	launcher *proc.Launcher
+
+	state    State
+	attempt  int         // the last attempt's number
+	fails    int         // consecutive failed attempts
+	restarts []time.Time // restarts inside the window
+	result   error       // what Run returns, once supervision ends
+
+	// Requests that have come in but are not carried out yet.
+	stopWaiters  []command // closed when the sidecar is stopped
+	startWaiters []command // closed when the next attempt has been spawned
+}
+
+// endReason says why an attempt ended.
+type endReason int
+
+const (
+	endExit      endReason = iota // it exited by itself
+	endStop                       // a stop was asked for (Stop, Kill, ctx)
+	endRestart                    // a restart was asked for
+	endNotReady                   // it missed its ready deadline
+	endUnhealthy                  // liveness failed
+	endSpawn                      // it could not be spawned
+)
+
+// rank orders reasons that compete for one attempt: a stop beats a
+// restart, which beats a probe failure, which beats a plain exit.
+func (r endReason) rank() int {
+	switch r {
+	case endStop:
+		return 3
+	case endRestart:
+		return 2
+	case endNotReady, endUnhealthy:
+		return 1
+	}
+	return 0
+}
+
+// outcome is how one attempt went.
+type outcome struct {
+	reason   endReason
+	err      error // spawn error, not-ready or unhealthy cause
+	code     int
+	signal   string
+	readyFor time.Duration // how long it was ready before it ended
+}
+
+func (l *loop) emit(ev Event) {
+	ev.Time = l.s.now()
+	ev.Name = l.spec.Name
+	l.q <- delivery{ev: ev}
+}
+
+func (l *loop) setState(st State) {
+	if st == l.state {
+		return
+	}
+	prev := l.state
+	l.state = st
+	l.s.state.Store(int32(st))
+	l.emit(Event{Kind: EventState, State: st, Prev: prev, Attempt: l.attempt})
+}
+
+func (l *loop) run(ctx context.Context) error {
+	l.launcher = proc.NewLauncher()
+	// Close ends the launcher's locked thread, which would fire the
+	// parent-death signal of live children: by then none is left.
+	defer l.launcher.Close()
+	defer l.finishWaiters()
+	for {
+		o := l.runAttempt(ctx)
+		next, ok := l.decide(ctx, o)
+		for ok && next == nil {
+			// Terminal state: with Hold, wait for a Start.
+			if !l.s.Hold || ctx.Err() != nil {
+				return l.result
+			}
+			next, ok = l.park(ctx)
+		}
+		if !ok {
+			return l.result
+		}
+	}
+}
+
+// finishWaiters releases everyone waiting on a request when Run ends.
+func (l *loop) finishWaiters() {
+	for _, c := range l.stopWaiters {
+		close(c.done)
+	}
+	for _, c := range l.startWaiters {
+		close(c.done)
+	}
+	l.stopWaiters, l.startWaiters = nil, nil
+}
+
+// stopped moves to StateStopped and releases Stop callers.
+func (l *loop) stopped() {
+	l.setState(StateStopped)
+	for _, c := range l.stopWaiters {
+		close(c.done)
+	}
+	l.stopWaiters = nil
+	l.result = nil
+}
+
+// decide applies the policy to an attempt's outcome. It returns ok=false
+// when Run must return now, next=nil with ok=true when supervision has ended
+// in a terminal state (Hold may park), and next non-nil when another attempt
+// follows at once.
+func (l *loop) decide(ctx context.Context, o outcome) (next *struct{}, ok bool) {
+	now := l.s.now()
+	switch o.reason {
+	case endStop:
+		l.stopped()
+		return nil, true
+	case endRestart:
+		l.fails = 0
+		return &struct{}{}, true
+	case endSpawn:
+		if errors.Is(o.err, ErrCommandNotFound) || errors.Is(o.err, ErrNotExecutable) {
+			return l.giveUp(o.err)
+		}
+	case endExit:
+		clean := o.code == 0 && o.signal == ""
+		if l.spec.Restart == RestartNever || (l.spec.Restart == RestartOnFailure && clean) {
+			l.setState(StateExited)
+			l.result = nil
+			if !clean {
+				l.result = &ExitError{Code: o.code, Signal: o.signal}
+			}
+			return nil, true
+		}
+	case endNotReady, endUnhealthy:
+		if l.spec.Restart == RestartNever {
+			l.setState(StateExited)
+			l.result = o.err
+			return nil, true
+		}
+	}
+	// A failed attempt: back off, unless it had been healthy long enough.
+	if o.readyFor >= l.spec.HealthyAfter {
+		l.fails = 0
+	}
+	l.fails++
+	if l.spec.MaxRestarts > 0 {
+		keep := l.restarts[:0]
+		for _, t := range l.restarts {
+			if now.Sub(t) < l.spec.RestartWindow {
+				keep = append(keep, t)
+			}
+		}
+		l.restarts = keep
+		if len(l.restarts) >= l.spec.MaxRestarts {
+			cause := o.err
+			if cause == nil {
+				cause = &ExitError{Code: o.code, Signal: o.signal}
+			}
+			return l.giveUp(fmt.Errorf("more than %d restarts in %v: %w", l.spec.MaxRestarts, l.spec.RestartWindow, cause))
+		}
+	}
+	l.restarts = append(l.restarts, now)
+	delay := l.spec.Backoff.delay(l.fails, l.s.rand())
+	l.emit(Event{Kind: EventRestarting, Attempt: l.attempt + 1, Delay: delay})
+	l.setState(StateBackoff)
+	return l.backoff(ctx, delay)
+}
+
+func (l *loop) giveUp(cause error) (*struct{}, bool) {
+	l.result = fmt.Errorf("%w: %w", ErrGaveUp, cause)
+	l.emit(Event{Kind: EventGaveUp, Attempt: l.attempt, Restarts: len(l.restarts), Err: cause})
+	l.setState(StateFailed)
+	return nil, true
+}
+
+// backoff waits delay before the next attempt. A stop or a kill ends the
+// wait at once; a restart or start request skips it.
+func (l *loop) backoff(ctx context.Context, delay time.Duration) (*struct{}, bool) {
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return &struct{}{}, true
+		case <-ctx.Done():
+			l.stopped()
+			return nil, true
+		case <-l.s.kills:
+			l.stopped()
+			return nil, true
+		case c := <-l.s.cmds:
+			switch c.kind {
+			case cmdStop:
+				l.stopWaiters = append(l.stopWaiters, c)
+				l.stopped()
+				return nil, true
+			case cmdRestart, cmdStart:
+				l.fails = 0
+				l.startWaiters = append(l.startWaiters, c)
+				return &struct{}{}, true
+			}
+		}
+	}
+}
+
+// park waits in a terminal state, for Hold: a Start or Restart begins
+// again with cleared counters; ctx ends Run.
+func (l *loop) park(ctx context.Context) (*struct{}, bool) {
+	for {
+		select {
+		case <-ctx.Done():
+			if l.state != StateStopped {
+				l.result = nil
+			}
+			return nil, false
+		case <-l.s.kills:
+		case c := <-l.s.cmds:
+			switch c.kind {
+			case cmdStop:
+				if l.state != StateStopped {
+					l.setState(StateStopped)
+				}
+				close(c.done)
+			case cmdRestart, cmdStart:
+				l.fails = 0
+				l.restarts = nil
+				l.startWaiters = append(l.startWaiters, c)
+				return &struct{}{}, true
+			}
+		}
+	}
+}
+
+// attempt is one spawned child and everything that watches it.
+type attempt struct {
+	n     int
+	g     *proc.Group
+	pid   int
+	port  int
+	start time.Time
+	p     *pipes
+
+	exitCh  chan exitStatus // the child was reaped
+	goneCh  chan struct{}   // then, its whole tree is gone
+	readers chan struct{}   // one value per output reader that finished
+	readyCh chan error      // readiness result
+	liveCh  chan error      // liveness gave up: unhealthy
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup  // every goroutine watching the attempt
+	actx    context.Context // ends when the attempt's probes must stop
+	closers []func()        // run once every watcher has returned
+}
+
+// goWatch runs f on a goroutine that the attempt's end waits for.
+func (a *attempt) goWatch(f func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f()
+	}()
+}
+
+type exitStatus struct {
+	code   int
+	signal string
+	at     time.Time
+}
+
+// spawn starts attempt l.attempt. The returned error is a *SpawnError or
+// another start failure; nothing is left running when it is not nil.
+func (l *loop) spawn(ctx context.Context) (*attempt, error) {
+	spec := &l.spec
+	path, err := resolveCommand(spec.Command, spec.Dir)
+	if err != nil {
+		return nil, err
+	}
+	port := 0
+	switch {
+	case spec.Port == PortAuto:
+		if port, err = pickPort(); err != nil {
+			return nil, err
+		}
+	case spec.Port > 0:
+		port = spec.Port
+		if err := checkPortFree(port); err != nil {
+			return nil, err
+		}
+	}
+	args := make([]string, 0, 1+len(spec.Args))
+	args = append(args, spec.Command)
+	for _, a := range spec.Args {
+		args = append(args, expand(a, port))
+	}
+	var extraEnv []string
+	rp, err := l.prepareReady(port)
+	if err != nil {
+		return nil, err
+	}
+	if rp.notifyPath != "" {
+		extraEnv = append(extraEnv, "NOTIFY_SOCKET="+rp.notifyPath)
+	}
+	p, err := openPipes()
+	if err != nil {
+		rp.close()
+		return nil, err
+	}
+	g, err := l.launcher.Start(proc.Attr{
+		Path: path, Args: args, Dir: spec.Dir, Env: environ(spec.Env, port, extraEnv...),
+		Stdin: p.child[0], Stdout: p.child[1], Stderr: p.child[2],
+	})
+	p.closeChild()
+	if err != nil {
+		p.closeAll()
+		rp.close()
+		return nil, classifyStartError(spec.Command, path, spec.Dir, err)
+	}
+	actx, cancel := context.WithCancel(context.Background())
+	a := &attempt{
+		n: l.attempt, g: g, pid: g.Pid(), port: port, start: l.s.now(), p: p,
+		exitCh: make(chan exitStatus, 1), goneCh: make(chan struct{}, 1),
+		readers: make(chan struct{}, 2), readyCh: make(chan error, 1), liveCh: make(chan error, 1),
+		cancel: cancel, actx: actx,
+	}
+	l.s.pid.Store(int64(a.pid))
+	l.s.stdin.Store(p.stdinW)
+	l.s.group.Store(g)
+	l.emit(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port})
+
+	spawnWatcher := a.goWatch
+	var onLine func([]byte)
+	if rp.logRe != nil {
+		onLine = rp.matchLine(a.readyCh)
+	}
+	for _, r := range []struct {
+		f    *os.File
+		kind EventKind
+	}{{p.stdoutR, EventStdout}, {p.stderrR, EventStderr}} {
+		lr := &lineReader{r: r.f, kind: r.kind, pid: a.pid, attempt: a.n, q: l.q, onLine: onLine}
+		spawnWatcher(func() {
+			lr.run()
+			a.readers <- struct{}{}
+		})
+	}
+	spawnWatcher(func() {
+		st, _ := g.Wait()
+		a.exitCh <- statusOf(st, l.s.now())
+		g.WaitGone(actx)
+		a.goneCh <- struct{}{}
+	})
+	a.closers = append(a.closers, rp.close)
+	l.startReady(actx, a, rp)
+	return a, nil
+}
+
+func statusOf(st *os.ProcessState, at time.Time) exitStatus {
+	es := exitStatus{code: -1, at: at}
+	if st == nil {
+		return es
+	}
+	es.code = st.ExitCode()
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		es.signal = signalName(ws.Signal())
+		es.code = -1
+	}
+	return es
+}
+
+// runAttempt spawns one attempt and watches it until its whole tree is gone
+// and its output delivered. It handles requests that arrive meanwhile.
+func (l *loop) runAttempt(ctx context.Context) outcome {
+	l.attempt++
+	l.setState(StateStarting)
+	a, err := l.spawn(ctx)
+	for _, c := range l.startWaiters {
+		close(c.done)
+	}
+	l.startWaiters = nil
+	if err != nil {
+		l.emit(Event{Kind: EventError, Attempt: l.attempt, Err: err})
+		return outcome{reason: endSpawn, err: err}
+	}
+	return l.watch(ctx, a)
+}
+
+// watch is the attempt's select loop.
+func (l *loop) watch(ctx context.Context, a *attempt) outcome {
+	var (
+		o          = outcome{reason: endExit}
+		exited     bool
+		st         exitStatus
+		gone       bool
+		readersOut = 2
+		stopping   bool // tether began stopping the tree
+		expected   bool // ... before the child exited by itself
+		killed     bool
+		ready      bool
+		readyAt    time.Time
+		ctxDone    = ctx.Done()
+		grace      <-chan time.Time
+		drain      <-chan time.Time
+		killWait   <-chan time.Time
+		escalate   <-chan struct{}
+		readyLimit = time.NewTimer(l.spec.ReadyTimeout)
+	)
+	defer readyLimit.Stop()
+	if l.spec.Ready.IsZero() {
+		readyLimit.Stop()
+	}
+	kill := func() {
+		if killed {
+			return
+		}
+		killed = true
+		grace = nil
+		if err := a.g.Kill(); err != nil {
+			l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: fmt.Errorf("tether: kill: %w", err)})
+		}
+		// A tree that SIGKILL cannot empty (a process stuck in the
+		// kernel) must not hang us forever.
+		killWait = time.After(5 * time.Second)
+	}
+	// beginStop stops the tree: the stop signal, then the kill at grace.
+	beginStop := func(why endReason, err error) {
+		if !exited {
+			expected = true
+		}
+		if why.rank() > o.reason.rank() {
+			o.reason, o.err = why, err
+		}
+		if stopping {
+			return
+		}
+		stopping = true
+		a.cancel() // probes end
+		l.setState(StateStopping)
+		if l.spec.Grace <= 0 {
+			kill()
+			return
+		}
+		if err := a.g.Signal(l.spec.StopSignal); err != nil && !errors.Is(err, proc.ErrGroupGone) {
+			l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: fmt.Errorf("tether: stop signal: %w", err)})
+			kill()
+			return
+		}
+		grace = time.After(l.spec.Grace)
+	}
+	for !(exited && gone && readersOut == 0) {
+		select {
+		case st = <-a.exitCh:
+			exited = true
+			l.s.stdin.Store(nil)
+			a.p.stdinW.Close()
+			a.cancel()
+			if !stopping && a.g.Alive() {
+				// The child is gone but its tree is not: stop the rest,
+				// as systemd does with a control group.
+				beginStop(endExit, nil)
+			}
+		case <-a.goneCh:
+			gone = true
+			l.s.group.Store(nil)
+			grace, killWait = nil, nil
+			if readersOut > 0 {
+				drain = time.After(l.spec.DrainTimeout)
+			}
+		case <-a.readers:
+			readersOut--
+		case <-drain:
+			// Something outside the tree holds the pipes open.
+			proc.InterruptRead(a.p.stdoutR)
+			proc.InterruptRead(a.p.stderrR)
+		case <-grace:
+			kill()
+		case <-killWait:
+			l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: errors.New("tether: processes of the tree survived SIGKILL for 5s; giving up on them")})
+			gone = true
+			killWait = nil
+			if readersOut > 0 {
+				drain = time.After(l.spec.DrainTimeout)
+			}
+		case <-escalate:
+			escalate = nil
+			kill()
+		case <-l.s.kills:
+			beginStop(endStop, nil)
+			kill()
+		case <-ctxDone:
+			ctxDone = nil
+			beginStop(endStop, nil)
+		case c := <-l.s.cmds:
+			switch c.kind {
+			case cmdStop:
+				l.stopWaiters = append(l.stopWaiters, c)
+				if escalate == nil {
+					escalate = c.kill
+				}
+				beginStop(endStop, nil)
+			case cmdRestart:
+				l.startWaiters = append(l.startWaiters, c)
+				beginStop(endRestart, nil)
+			case cmdStart:
+				close(c.done)
+			}
+		case err := <-a.readyCh:
+			if ready || stopping || exited {
+				break
+			}
+			if err != nil {
+				l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err})
+				beginStop(endNotReady, fmt.Errorf("%w: %w", ErrNotReady, err))
+				break
+			}
+			ready, readyAt = true, l.s.now()
+			readyLimit.Stop()
+			l.emit(Event{Kind: EventReady, Pid: a.pid, Attempt: a.n, After: readyAt.Sub(a.start)})
+			l.setState(StateRunning)
+			l.startLive(a)
+		case <-readyLimit.C:
+			if ready || stopping || exited {
+				break
+			}
+			err := fmt.Errorf("%w: %s not ready after %v", ErrNotReady, l.spec.Ready, l.spec.ReadyTimeout)
+			l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err})
+			beginStop(endNotReady, err)
+		case err := <-a.liveCh:
+			if stopping || exited {
+				break
+			}
+			l.emit(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.n, Failures: l.spec.LiveFailures, Err: err})
+			beginStop(endUnhealthy, fmt.Errorf("%w: %w", ErrUnhealthy, err))
+		}
+	}
+	a.cancel()
+	a.wg.Wait()
+	for _, c := range a.closers {
+		c()
+	}
+	a.p.closeAll()
+	a.g.Release()
+	l.s.pid.Store(0)
+	o.code, o.signal = st.code, st.signal
+	if ready {
+		o.readyFor = st.at.Sub(readyAt)
+	}
+	l.emit(Event{Kind: EventExited, Pid: a.pid, Attempt: a.n, Code: st.code, Signal: st.signal,
+		Uptime: st.at.Sub(a.start), Expected: expected})
+	return o
+}

@@ -1,0 +1,304 @@
+package tether
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tether.dev/tether/internal/proc"
+)
+
+// A Supervisor runs one sidecar described by Spec and keeps it running:
+// it spawns it, reads all it prints, restarts it by Spec's policy and stops
+// it with its whole process tree.
+//
+// Set the fields, then call Run. The zero value with Spec.Command set is a
+// working supervisor. A Supervisor runs once: a second Run returns
+// ErrAlreadyRunning. Its methods are safe for concurrent use, before, during
+// and after Run.
+type Supervisor struct {
+	// Spec describes the sidecar. It is read when Run starts.
+	Spec Spec
+
+	// OnEvent, if not nil, receives every event, in order, on one
+	// goroutine that Run starts. While it runs, output keeps being read
+	// into a bounded queue; once that is full, reading pauses until
+	// OnEvent returns, and the sidecar blocks on its full pipe as it would
+	// writing to a slow terminal. Nothing is dropped. OnEvent must not
+	// wait for Stop or Restart to finish (that would wait on itself);
+	// call them from another goroutine. Kill, Signal, Write and State
+	// return at once and are safe to call from OnEvent.
+	OnEvent func(Event)
+
+	// Hold keeps Run going after the sidecar exited, gave up or was
+	// stopped, so that Start can begin it again; Run then returns only
+	// when ctx is done. Without Hold, Run returns when supervision ends.
+	Hold bool
+
+	// Injected when the supervisor is built (tests): the clock for
+	// durations in events, and the source of jitter.
+	now  func() time.Time
+	rand func() float64
+
+	once     sync.Once
+	mu       sync.Mutex // guards started, finished, stopEarly
+	started  bool
+	finished bool
+	early    bool // Stop or Kill came before Run
+
+	cmds     chan command  // to the loop
+	kills    chan struct{} // Kill requests, one pending at most
+	loopDone chan struct{} // closed when the loop has returned
+
+	state atomic.Int32
+	pid   atomic.Int64
+	stdin atomic.Pointer[os.File]
+	group atomic.Pointer[proc.Group]
+}
+
+type cmdKind int
+
+const (
+	cmdStop cmdKind = iota
+	cmdRestart
+	cmdStart
+)
+
+// command is a request to the loop. done is closed when the request has
+// been carried out (or the loop ended); kill, when closed by the caller,
+// turns a graceful stop into an immediate one.
+type command struct {
+	kind cmdKind
+	done chan struct{}
+	kill chan struct{}
+}
+
+func (s *Supervisor) init() {
+	s.once.Do(func() {
+		s.cmds = make(chan command, 16)
+		s.kills = make(chan struct{}, 1)
+		s.loopDone = make(chan struct{})
+		if s.now == nil {
+			s.now = time.Now
+		}
+		if s.rand == nil {
+			s.rand = rand.Float64
+		}
+	})
+}
+
+// Run starts the sidecar and supervises it until supervision ends: the
+// sidecar was stopped (Stop, Kill, or ctx done, which stops it gracefully),
+// it exited and the policy does not restart it, or supervision gave up.
+// With Hold, Run goes on until ctx is done.
+//
+// Run returns only after every process it started has been reaped, all
+// their output has been delivered to OnEvent, and every goroutine it started
+// has returned. A stop the caller asked for makes Run return nil, so a
+// non-nil error always means something failed: a *FieldError for a bad
+// Spec (nothing started), an error matching ErrGaveUp (with a *SpawnError
+// or *ExitError inside), or an *ExitError for a last exit with a non-zero
+// status.
+func (s *Supervisor) Run(ctx context.Context) error {
+	s.init()
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return ErrAlreadyRunning
+	}
+	s.started = true
+	early := s.early
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.finished = true
+		s.mu.Unlock()
+	}()
+	if early {
+		close(s.loopDone)
+		return nil
+	}
+	if err := s.Spec.Validate(); err != nil {
+		close(s.loopDone)
+		return err
+	}
+	spec := s.Spec.resolved()
+	q := make(chan delivery, 16)
+	delivered := make(chan struct{})
+	go s.deliver(q, delivered)
+	l := &loop{s: s, spec: spec, q: q}
+	err := l.run(ctx)
+	close(s.loopDone)
+	close(q)
+	<-delivered
+	return err
+}
+
+// deliver hands queued events to OnEvent, or drops them when there is no
+// OnEvent (the output is still read, so the child never blocks).
+func (s *Supervisor) deliver(q <-chan delivery, done chan<- struct{}) {
+	defer close(done)
+	name := s.Spec.Name
+	if name == "" {
+		name = baseName(s.Spec.Command)
+	}
+	for d := range q {
+		if s.OnEvent == nil {
+			continue
+		}
+		if d.out == nil {
+			s.OnEvent(d.ev)
+			continue
+		}
+		b := d.out
+		ev := Event{Time: b.time, Name: name, Kind: b.kind, Pid: b.pid, Attempt: b.attempt}
+		for _, c := range b.chunks {
+			ev.Data = b.buf[c.off:c.end:c.end]
+			ev.Partial = c.partial
+			s.OnEvent(ev)
+		}
+	}
+}
+
+// Stop stops the sidecar gracefully: Spec.StopSignal to its whole tree, up
+// to Spec.Grace for it to exit, then a kill of the whole tree. When ctx is
+// done before that, the tree is killed at once. Stop returns when the tree
+// is gone and its output delivered: nil, or ctx's error if ctx ended first
+// (the tree is killed all the same). Without Hold, Run then returns nil.
+//
+// Stop before Run makes Run return nil at once, starting nothing. Stop after
+// Run has returned, or a second Stop, returns nil.
+func (s *Supervisor) Stop(ctx context.Context) error {
+	s.init()
+	if s.markEarly() {
+		return nil
+	}
+	c := command{kind: cmdStop, done: make(chan struct{}), kill: make(chan struct{})}
+	select {
+	case s.cmds <- c:
+	case <-s.loopDone:
+		return nil
+	}
+	select {
+	case <-c.done:
+		return nil
+	case <-s.loopDone:
+		return nil
+	case <-ctx.Done():
+	}
+	close(c.kill)
+	select {
+	case <-c.done:
+	case <-s.loopDone:
+	}
+	return ctx.Err()
+}
+
+// Kill kills the sidecar's whole tree at once and ends supervision as Stop
+// does. It does not wait: Run returns once the tree is reaped. Kill before
+// Run makes Run return nil at once.
+func (s *Supervisor) Kill() error {
+	s.init()
+	if s.markEarly() {
+		return nil
+	}
+	select {
+	case s.kills <- struct{}{}:
+	default: // one is pending already
+	}
+	return nil
+}
+
+// markEarly records a stop that comes before Run, reporting whether there
+// is no Run in progress to send it to.
+func (s *Supervisor) markEarly() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started {
+		s.early = true
+		return true
+	}
+	return s.finished
+}
+
+// Restart stops the current attempt's tree gracefully and starts a new
+// attempt at once, with the restart delay reset. During a backoff wait it
+// starts the next attempt now; after the sidecar exited or gave up (with
+// Hold) it starts again as Start does. It returns once the new attempt has
+// been spawned or has failed to, or when ctx is done.
+func (s *Supervisor) Restart(ctx context.Context) error {
+	return s.send(ctx, cmdRestart)
+}
+
+// Start begins supervision again, with the restart counters cleared, after
+// the sidecar exited, gave up or was stopped; Run must be running with Hold.
+// It does nothing while the sidecar is starting, running or in backoff.
+func (s *Supervisor) Start(ctx context.Context) error {
+	return s.send(ctx, cmdStart)
+}
+
+func (s *Supervisor) send(ctx context.Context, k cmdKind) error {
+	s.init()
+	s.mu.Lock()
+	running := s.started && !s.finished
+	s.mu.Unlock()
+	if !running {
+		return ErrNotRunning
+	}
+	c := command{kind: k, done: make(chan struct{})}
+	select {
+	case s.cmds <- c:
+	case <-s.loopDone:
+		return ErrNotRunning
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-c.done:
+		return nil
+	case <-s.loopDone:
+		return ErrNotRunning
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// State returns the sidecar's current state.
+func (s *Supervisor) State() State { return State(s.state.Load()) }
+
+// Pid returns the process id of the current attempt's child, or 0 when none
+// is running.
+func (s *Supervisor) Pid() int { return int(s.pid.Load()) }
+
+// Write writes p to the current attempt's standard input. It returns
+// ErrNotRunning when no attempt is running. A child that does not read its
+// input makes Write block once the pipe is full, as with any pipe.
+func (s *Supervisor) Write(p []byte) (int, error) {
+	f := s.stdin.Load()
+	if f == nil {
+		return 0, ErrNotRunning
+	}
+	n, err := f.Write(p)
+	if errors.Is(err, os.ErrClosed) {
+		err = ErrNotRunning
+	}
+	return n, err
+}
+
+// Signal sends sig to the current attempt's whole tree. It returns
+// ErrNotRunning when no attempt is running.
+func (s *Supervisor) Signal(sig os.Signal) error {
+	g := s.group.Load()
+	if g == nil {
+		return ErrNotRunning
+	}
+	err := g.Signal(sig)
+	if errors.Is(err, proc.ErrGroupGone) {
+		return ErrNotRunning
+	}
+	return err
+}
