@@ -93,7 +93,7 @@ func (l *loop) run(ctx context.Context) error {
 		next, ok := l.decide(ctx, o)
 		for ok && next == nil {
 			// Terminal state: with Hold, wait for a Start.
-			if !l.s.Hold || ctx.Err() != nil {
+			if !l.s.Hold {
 				return l.result
 			}
 			next, ok = l.park(ctx)
@@ -137,6 +137,7 @@ func (l *loop) decide(ctx context.Context, o outcome) (next *struct{}, ok bool) 
 		return nil, true
 	case endRestart:
 		l.fails = 0
+		l.emit(Event{Kind: EventRestarting, Attempt: l.attempt + 1})
 		return &struct{}{}, true
 	case endSpawn:
 		if errors.Is(o.err, ErrCommandNotFound) || errors.Is(o.err, ErrNotExecutable) {
@@ -230,9 +231,7 @@ func (l *loop) park(ctx context.Context) (*struct{}, bool) {
 	for {
 		select {
 		case <-ctx.Done():
-			if l.state != StateStopped {
-				l.result = nil
-			}
+			l.result = nil // with Hold, the end of ctx is the asked-for stop
 			return nil, false
 		case <-l.s.kills:
 		case c := <-l.s.cmds:

@@ -94,7 +94,8 @@ func (s *Supervisor) init() {
 // Run starts the sidecar and supervises it until supervision ends: the
 // sidecar was stopped (Stop, Kill, or ctx done, which stops it gracefully),
 // it exited and the policy does not restart it, or supervision gave up.
-// With Hold, Run goes on until ctx is done.
+// With Hold, Run goes on until ctx is done, stops the sidecar if it runs,
+// and returns nil.
 //
 // Run returns only after every process it started has been reaped, all
 // their output has been delivered to OnEvent, and every goroutine it started

@@ -1,0 +1,462 @@
+//go:build linux
+
+package tether
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestBackoffDelay(t *testing.T) {
+	t.Parallel()
+	def := (&Spec{Command: "x"}).resolved().Backoff
+	ms := time.Millisecond
+	for _, c := range []struct {
+		b        Backoff
+		failures int
+		u        float64
+		want     time.Duration
+	}{
+		{def, 1, 0.5, 250 * ms},
+		{def, 2, 0.5, 500 * ms},
+		{def, 3, 0.5, 1000 * ms},
+		{def, 4, 0.5, 2000 * ms},
+		{def, 7, 0.5, 16000 * ms},
+		{def, 8, 0.5, 30000 * ms}, // 32 s capped
+		{def, 1000, 0.5, 30000 * ms},
+		{def, 1 << 30, 0.5, 30000 * ms}, // no overflow
+		{def, 0, 0.5, 250 * ms},         // treated as the first
+		{def, 1, 0, 225 * ms},           // -10 %
+		{def, 1, 1, 275 * ms},           // +10 % (the limit)
+		{def, 8, 0, 27000 * ms},         // jitter applies to the cap too
+		{Backoff{Initial: 100 * ms, Max: time.Minute, Factor: 1.5}, 3, 0.5, 225 * ms},
+		{Backoff{Initial: 10 * ms, Max: 10 * ms, Factor: 2}, 5, 0.5, 10 * ms},
+	} {
+		if got := c.b.delay(c.failures, c.u); got != c.want {
+			t.Errorf("%+v.delay(%d, %v) = %v, want %v", c.b, c.failures, c.u, got, c.want)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		n := 1 + r.IntN(10)
+		base := def.delay(n, 0.5)
+		d := def.delay(n, r.Float64())
+		if float64(d) < 0.9*float64(base)-1 || float64(d) > 1.1*float64(base)+1 {
+			t.Fatalf("delay %v outside ±10%% of %v", d, base)
+		}
+	}
+}
+
+func TestDefaultsResolved(t *testing.T) {
+	t.Parallel()
+	r := (&Spec{Command: "/usr/bin/python3"}).resolved()
+	if r.Name != "python3" || r.Grace != 5*time.Second || r.ReadyTimeout != 30*time.Second ||
+		r.HealthyAfter != 30*time.Second || r.RestartWindow != time.Minute || r.LiveFailures != 3 ||
+		r.LiveInterval != 5*time.Second || r.LiveTimeout != 2*time.Second || r.StopSignal != syscall.SIGTERM ||
+		r.Backoff != (Backoff{Initial: 250 * time.Millisecond, Max: 30 * time.Second, Factor: 2, Jitter: 0.1}) {
+		t.Errorf("resolved %+v", r)
+	}
+	if (Spec{Command: "x", Backoff: Backoff{Jitter: -1}}).resolvedJitter() != 0 {
+		t.Error("negative jitter must mean none")
+	}
+}
+
+func (s Spec) resolvedJitter() float64 { return s.resolved().Backoff.Jitter }
+
+// checkSequential fails if two attempts ever overlapped: every spawned must
+// be followed by its exited before the next spawned.
+func checkSequential(t *testing.T, evs []Event) {
+	t.Helper()
+	live := 0
+	for _, e := range evs {
+		switch e.Kind {
+		case EventSpawned:
+			if live != 0 {
+				t.Fatalf("attempt %d spawned while attempt %d runs", e.Attempt, live)
+			}
+			live = e.Attempt
+		case EventExited:
+			if e.Attempt != live {
+				t.Fatalf("exited attempt %d, live %d", e.Attempt, live)
+			}
+			live = 0
+		}
+	}
+}
+
+func TestKill9Restarts(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := &Supervisor{Spec: helperSpec(t, "sleep"), OnEvent: rec.on}
+	start(t, s)
+	first := rec.waitKind(t, 10*time.Second, EventSpawned)
+	rec.waitKind(t, 10*time.Second, EventStdout)
+	syscall.Kill(first.Pid, syscall.SIGKILL)
+	ex := rec.waitKind(t, 10*time.Second, EventExited)
+	if ex.Signal != "KILL" || ex.Code != -1 || ex.Expected || ex.Pid != first.Pid {
+		t.Errorf("exited %+v, want KILL, not expected", ex)
+	}
+	rs := rec.waitKind(t, 10*time.Second, EventRestarting)
+	if rs.Attempt != 2 || rs.Delay < 225*time.Millisecond || rs.Delay > 275*time.Millisecond {
+		t.Errorf("restarting %+v, want attempt 2 after 250ms ±10%%", rs)
+	}
+	second := rec.wait(t, 10*time.Second, 2, func(e Event) bool { return e.Kind == EventSpawned })
+	if second.Pid == first.Pid || second.Attempt != 2 {
+		t.Errorf("second spawn %+v", second)
+	}
+	if gap := second.Time.Sub(ex.Time); gap < rs.Delay {
+		t.Errorf("restarted after %v, before the %v delay", gap, rs.Delay)
+	}
+	s.Stop(context.Background())
+	checkSequential(t, rec.all())
+	noLeftovers(t, time.Second)
+}
+
+// A crash loop: delays grow 50, 100, 200, 400, 400 ms and the gaps match.
+func TestCrashLoopBackoff(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	spec := helperSpec(t, "exit", "1")
+	spec.Backoff = Backoff{Initial: 50 * time.Millisecond, Max: 400 * time.Millisecond, Jitter: -1}
+	s := &Supervisor{Spec: spec, OnEvent: rec.on}
+	start(t, s)
+	rec.wait(t, 20*time.Second, 6, func(e Event) bool { return e.Kind == EventSpawned })
+	s.Stop(context.Background())
+	evs := rec.all()
+	checkSequential(t, evs)
+	want := []time.Duration{50, 100, 200, 400, 400}
+	var exitedAt time.Time
+	i := 0
+	for _, e := range evs {
+		switch e.Kind {
+		case EventExited:
+			exitedAt = e.Time
+			if e.Attempt < 6 && (e.Code != 1 || e.Expected) {
+				t.Errorf("exited %+v", e)
+			}
+		case EventRestarting:
+			if i < len(want) && e.Delay != want[i]*time.Millisecond {
+				t.Errorf("restart %d: delay %v, want %v", i+1, e.Delay, want[i]*time.Millisecond)
+			}
+		case EventSpawned:
+			if e.Attempt == 1 {
+				continue
+			}
+			gap := e.Time.Sub(exitedAt)
+			if d := want[i] * time.Millisecond; gap < d || gap > d+250*time.Millisecond {
+				t.Errorf("restart %d came %v after the exit, want %v", i+1, gap, d)
+			}
+			i++
+		}
+	}
+}
+
+func TestPolicies(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		policy   RestartPolicy
+		code     string
+		attempts int
+		wantErr  bool
+	}{
+		{RestartOnFailure, "0", 1, false},
+		{RestartNever, "0", 1, false},
+		{RestartNever, "4", 1, true},
+	} {
+		rec := newRecorder()
+		spec := helperSpec(t, "exit", c.code)
+		spec.Restart = c.policy
+		err := (&Supervisor{Spec: spec, OnEvent: rec.on}).Run(context.Background())
+		if (err != nil) != c.wantErr {
+			t.Errorf("%v exit %s: Run = %v", c.policy, c.code, err)
+		}
+		if n := len(rec.kinds(EventSpawned)); n != c.attempts {
+			t.Errorf("%v exit %s: %d attempts", c.policy, c.code, n)
+		}
+		if last := rec.all()[len(rec.all())-1]; last.Kind != EventState || last.State != StateExited {
+			t.Errorf("%v: last event %v", c.policy, summarize([]Event{last}))
+		}
+	}
+	// on-failure restarts a failure.
+	rec := newRecorder()
+	spec := helperSpec(t, "exit", "1")
+	spec.Restart = RestartOnFailure
+	spec.Backoff.Initial = time.Millisecond
+	s := &Supervisor{Spec: spec, OnEvent: rec.on}
+	start(t, s)
+	rec.wait(t, 10*time.Second, 3, func(e Event) bool { return e.Kind == EventSpawned })
+	s.Stop(context.Background())
+}
+
+func TestRestartWindowGivesUp(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	spec := helperSpec(t, "exit", "5")
+	spec.MaxRestarts = 3
+	spec.RestartWindow = time.Minute
+	spec.Backoff.Initial = time.Millisecond
+	err := (&Supervisor{Spec: spec, OnEvent: rec.on}).Run(context.Background())
+	var ee *ExitError
+	if !errors.Is(err, ErrGaveUp) || !errors.As(err, &ee) || ee.Code != 5 || ExitStatus(err) != 5 {
+		t.Fatalf("Run = %v, want gave up with status 5", err)
+	}
+	if n := len(rec.kinds(EventSpawned)); n != 4 {
+		t.Errorf("%d attempts, want 4 (3 restarts)", n)
+	}
+	g := rec.kinds(EventGaveUp)
+	if len(g) != 1 || g[0].Restarts != 3 || !strings.Contains(g[0].Err.Error(), "more than 3 restarts") {
+		t.Errorf("gave_up %v", summarize(g))
+	}
+}
+
+// The delay resets only after an attempt was ready for HealthyAfter.
+func TestHealthyReset(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		run  string
+		want []time.Duration
+	}{
+		{"300ms", []time.Duration{10, 10, 10}}, // healthy each time: reset
+		{"0s", []time.Duration{10, 20, 40}},    // crashes at once: grows
+	} {
+		rec := newRecorder()
+		spec := helperSpec(t, "exit-after", c.run, "1")
+		spec.Backoff = Backoff{Initial: 10 * time.Millisecond, Jitter: -1}
+		spec.HealthyAfter = 200 * time.Millisecond
+		s := &Supervisor{Spec: spec, OnEvent: rec.on}
+		start(t, s)
+		rec.wait(t, 20*time.Second, 3, func(e Event) bool { return e.Kind == EventRestarting })
+		s.Stop(context.Background())
+		for i, e := range rec.kinds(EventRestarting)[:3] {
+			if e.Delay != c.want[i]*time.Millisecond {
+				t.Errorf("run %s: restart %d delay %v, want %v", c.run, i+1, e.Delay, c.want[i]*time.Millisecond)
+			}
+		}
+	}
+}
+
+func TestManualRestart(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := &Supervisor{Spec: helperSpec(t, "cooperative"), OnEvent: rec.on}
+	start(t, s)
+	first := rec.waitKind(t, 10*time.Second, EventSpawned)
+	rec.waitKind(t, 10*time.Second, EventStdout)
+	if err := s.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	second := rec.wait(t, time.Second, 2, func(e Event) bool { return e.Kind == EventSpawned })
+	ex := rec.waitKind(t, time.Second, EventExited)
+	if !ex.Expected || ex.Code != 0 || ex.Pid != first.Pid || second.Attempt != 2 {
+		t.Errorf("exited %+v, second %+v", ex, second)
+	}
+	if rs := rec.waitKind(t, time.Second, EventRestarting); rs.Delay != 0 {
+		t.Errorf("manual restart waited %v", rs.Delay)
+	}
+	s.Stop(context.Background())
+	checkSequential(t, rec.all())
+}
+
+func TestStopDuringBackoffReturnsAtOnce(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	spec := helperSpec(t, "exit", "1")
+	spec.Backoff.Initial = time.Hour
+	spec.Backoff.Max = time.Hour
+	s := &Supervisor{Spec: spec, OnEvent: rec.on}
+	wait := start(t, s)
+	rec.waitKind(t, 10*time.Second, EventRestarting)
+	t0 := time.Now()
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Errorf("stop during backoff took %v", d)
+	}
+	if s.State() != StateStopped {
+		t.Errorf("state %v", s.State())
+	}
+}
+
+func TestHoldStartAfterFailed(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	spec := helperSpec(t, "exit", "1")
+	spec.MaxRestarts = 1
+	spec.Backoff.Initial = time.Millisecond
+	s := &Supervisor{Spec: spec, OnEvent: rec.on, Hold: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	rec.waitKind(t, 10*time.Second, EventGaveUp)
+	if s.State() != StateFailed {
+		t.Fatalf("state %v", s.State())
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rec.wait(t, 10*time.Second, 2, func(e Event) bool { return e.Kind == EventGaveUp })
+	sp := rec.kinds(EventSpawned)
+	if len(sp) != 4 || sp[2].Attempt != 3 {
+		t.Errorf("spawns %v: want 2 attempts per supervision, numbering going on", sp)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run with Hold after cancel = %v", err)
+	}
+	if err := s.Start(context.Background()); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Start after Run = %v", err)
+	}
+}
+
+// Every race between stop, restart, kill, crash and spawn: random requests
+// from several goroutines. Never two attempts at once; Run returns; nothing
+// is left.
+func TestRaces(t *testing.T) {
+	t.Parallel()
+	for round := range 8 {
+		rec := newRecorder()
+		spec := helperSpec(t, "exit-after", "30ms", "1")
+		if round%2 == 1 {
+			spec = helperSpec(t, "stubborn")
+			spec.Grace = 20 * time.Millisecond
+		}
+		spec.Backoff = Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond}
+		s := &Supervisor{Spec: spec, OnEvent: rec.on, Hold: round%4 == 0}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(round), uint64(g)))
+				for range 15 {
+					time.Sleep(time.Duration(r.IntN(20)) * time.Millisecond)
+					c, cc := context.WithTimeout(context.Background(), 5*time.Second)
+					switch r.IntN(6) {
+					case 0:
+						s.Restart(c)
+					case 1:
+						s.Start(c)
+					case 2:
+						if pid := s.Pid(); pid != 0 {
+							syscall.Kill(pid, syscall.SIGKILL)
+						}
+					case 3:
+						s.Signal(syscall.SIGTERM)
+					case 4:
+						s.State()
+						s.Write([]byte("x"))
+					case 5:
+						if r.IntN(4) == 0 {
+							s.Stop(c)
+						}
+					}
+					cc()
+				}
+			}()
+		}
+		wg.Wait()
+		if round%3 == 0 {
+			s.Kill()
+		} else {
+			s.Stop(context.Background())
+		}
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: Run did not return", round)
+		}
+		checkSequential(t, rec.all())
+	}
+	noLeftovers(t, time.Second)
+}
+
+// 1,000 restarts of a child that exits at once: file descriptors,
+// goroutines and memory stay flat, and no zombie is left.
+func TestSoakThousandRestarts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak")
+	}
+	fds := func() int { d, _ := os.ReadDir("/proc/self/fd"); return len(d) }
+	var mem runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&mem)
+	heap0, fd0, g0 := mem.HeapAlloc, fds(), runtime.NumGoroutine()
+
+	var n int
+	var mu sync.Mutex
+	done := make(chan struct{})
+	s := &Supervisor{Spec: Spec{Command: "/bin/false", Backoff: Backoff{Initial: time.Millisecond, Max: time.Millisecond}}}
+	s.OnEvent = func(e Event) {
+		if e.Kind == EventSpawned {
+			mu.Lock()
+			n++
+			if n == 1001 {
+				close(done)
+			}
+			mu.Unlock()
+		}
+	}
+	wait := start(t, s)
+	select {
+	case <-done:
+	case <-time.After(120 * time.Second):
+		t.Fatal("1,000 restarts took over 120s")
+	}
+	s.Stop(context.Background())
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&mem)
+	if d := fds() - fd0; d > 2 {
+		t.Errorf("%d more file descriptors after 1,000 restarts", d)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if d := runtime.NumGoroutine() - g0; d > 2 {
+		t.Errorf("%d more goroutines", d)
+	}
+	if mem.HeapAlloc > heap0+8<<20 {
+		t.Errorf("heap grew from %d to %d", heap0, mem.HeapAlloc)
+	}
+	if z := zombieChildren(t); len(z) != 0 {
+		t.Errorf("zombie children: %v", z)
+	}
+}
+
+func zombieChildren(t *testing.T) []string {
+	d, _ := os.ReadDir("/proc")
+	var z []string
+	me := " " + itoa(os.Getpid()) + " "
+	for _, e := range d {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		rest := s[strings.LastIndexByte(s, ')')+1:]
+		if strings.HasPrefix(rest, " Z"+me) {
+			z = append(z, e.Name())
+		}
+	}
+	return z
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
