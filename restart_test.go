@@ -459,4 +459,3 @@ func zombieChildren(t *testing.T) []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
