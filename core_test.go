@@ -109,9 +109,10 @@ func TestOutputFidelity(t *testing.T) {
 			t.Errorf("%s: %d bytes, want %d; first difference at %d", c.name, len(c.got), len(c.want), i)
 		}
 	}
-	// The 3 MiB line is three partial chunks; the last line is partial.
-	if partialOut < 4 {
-		t.Errorf("%d partial stdout chunks, want at least 4", partialOut)
+	// The 3 MiB line takes at least two partial chunks (where reads end
+	// decides whether a third), and the last line is partial.
+	if partialOut < 3 {
+		t.Errorf("%d partial stdout chunks, want at least 3", partialOut)
 	}
 }
 

@@ -9,9 +9,14 @@ import (
 	"tether.dev/tether/internal/proc"
 )
 
-// readSize is the size of one read from an output pipe: the default pipe
-// capacity on Linux, so one read usually empties the pipe.
-const readSize = 64 << 10
+// Reads go into a scratch buffer that grows from minRead to maxRead bytes
+// while reads keep filling it; what was read is then copied into an
+// allocation of exactly its size, so a quiet sidecar's lines cost a few
+// bytes each, and a flood costs one syscall and one copy per read.
+const (
+	minRead = 64 << 10
+	maxRead = 256 << 10
+)
 
 // chunk is one output event's bytes inside a batch's buffer.
 type chunk struct {
@@ -53,20 +58,32 @@ type lineReader struct {
 // which it takes what the pipe already holds, then delivers the last
 // unterminated line as a partial chunk. Every byte read is delivered.
 func (lr *lineReader) run() {
+	scratch := make([]byte, minRead)
 	for {
-		buf := lr.nextBuf()
-		n, err := lr.r.Read(buf[len(buf):cap(buf)])
-		lr.emit(buf[:len(buf)+n])
+		// The pending start of a line goes first, then the read.
+		if need := len(lr.pend) + minRead; need > len(scratch) {
+			scratch = make([]byte, need)
+		}
+		p := copy(scratch, lr.pend)
+		room := scratch[p:]
+		if len(room) > maxRead {
+			room = room[:maxRead]
+		}
+		n, err := lr.r.Read(room)
+		if n > 0 {
+			lr.emit(bytes.Clone(scratch[:p+n]))
+			if n == len(room) && len(scratch) < maxRead {
+				scratch = make([]byte, 2*len(scratch))
+			}
+		}
 		if err == nil {
 			continue
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// Interrupted after the tree was gone: what the pipe
 			// holds now is still delivered, then we stop.
-			tmp := make([]byte, readSize)
-			proc.DrainNonblocking(lr.r, tmp, 16*readSize, func(p []byte) {
-				b := lr.nextBuf()
-				lr.emit(append(b, p...))
+			proc.DrainNonblocking(lr.r, scratch[:minRead], 16*maxRead, func(b []byte) {
+				lr.emit(append(bytes.Clone(lr.pend), b...))
 			})
 		}
 		break
@@ -74,32 +91,16 @@ func (lr *lineReader) run() {
 	if len(lr.pend) > 0 {
 		b := &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: lr.pend,
 			chunks: []chunk{{off: 0, end: len(lr.pend), partial: true}}}
-		lr.see(lr.pend)
 		lr.q <- delivery{out: b}
+		lr.see(lr.pend)
 		lr.pend = nil
 	}
-}
-
-// nextBuf returns a fresh buffer that starts with the pending bytes and has
-// room for a read: at least readSize, and twice the pending length, so a long
-// line is copied O(log n) times rather than once per read.
-func (lr *lineReader) nextBuf() []byte {
-	room := readSize
-	if len(lr.pend) > room {
-		room = len(lr.pend)
-	}
-	if len(lr.pend)+room > MaxChunk+readSize {
-		room = max(readSize, MaxChunk+readSize-len(lr.pend))
-	}
-	buf := make([]byte, len(lr.pend), len(lr.pend)+room)
-	copy(buf, lr.pend)
-	return buf
 }
 
 // emit cuts buf into chunks, sends those it can, and keeps the rest
 // (an unfinished line shorter than MaxChunk) as pending.
 func (lr *lineReader) emit(buf []byte) {
-	var chunks []chunk
+	chunks := make([]chunk, 0, 1+len(buf)/128)
 	start := 0
 	for {
 		i := bytes.IndexByte(buf[start:], '\n')
@@ -122,12 +123,12 @@ func (lr *lineReader) emit(buf []byte) {
 	if len(chunks) == 0 {
 		return
 	}
+	lr.q <- delivery{out: &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: buf, chunks: chunks}}
 	if lr.onLine != nil {
 		for _, c := range chunks {
 			lr.see(buf[c.off:c.end])
 		}
 	}
-	lr.q <- delivery{out: &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: buf, chunks: chunks}}
 }
 
 func (lr *lineReader) see(p []byte) {
