@@ -1,0 +1,360 @@
+package tether
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// A SpawnPolicy decides which sidecars less trusted code (a web front end
+// calling into a Wails, Tauri or Electron host) may start, in the spirit of
+// Tauri's shell scope. The untrusted side only names an allowed program and
+// supplies arguments and environment values; the policy chooses the program
+// path, the working directory and every other Spec field, and checks each
+// argument and environment entry against its rules. Anything a rule does not
+// allow is refused with a *PolicyError; nothing is dropped or fixed up.
+//
+// Build one with NewSpawnPolicy. The zero SpawnPolicy (and a nil
+// *SpawnPolicy) refuses everything. A SpawnPolicy is immutable once built
+// and safe for concurrent use.
+type SpawnPolicy struct {
+	programs map[string]*allowedProgram
+}
+
+// AllowedProgram is one rule of a SpawnPolicy: a program that may be started
+// under the name Name, and what a request may add to it.
+type AllowedProgram struct {
+	// Name is what the untrusted side asks for (SpawnRequest.Program),
+	// compared exactly. Required and unique within a policy. It is not
+	// a path and is never used to find the program.
+	Name string
+
+	// Spec is the sidecar as the policy fixes it. Spec.Command (required)
+	// is the program that runs, for example a path from FindSidecar;
+	// Spec.Dir, the supervision fields and probes are used as they are.
+	// Spec.Args are fixed leading arguments placed before the request's
+	// arguments; Spec.Env entries are added to the environment, and an
+	// allowed key in the request replaces the entry of the same key here
+	// (so Spec.Env can hold defaults). An empty Spec.Name means Name.
+	Spec Spec
+
+	// Args holds one rule per argument the request must give, by
+	// position: request argument i must match Args[i]. A request with
+	// fewer or more arguments than len(Args) is refused. Nil means the
+	// request may give no arguments.
+	Args []ArgRule
+
+	// Env lists the environment keys a request may set, each with an
+	// optional rule for its value. Any other key is refused. Nil means
+	// the request may set none.
+	Env []EnvRule
+}
+
+// ArgRule matches one argument position of an AllowedProgram: a literal
+// string or an anchored regular expression. Build one with ArgLiteral or
+// ArgPattern; the zero ArgRule is invalid.
+type ArgRule struct {
+	kind argKind
+	text string // the literal, or the pattern as given
+}
+
+type argKind int
+
+const (
+	argInvalid argKind = iota
+	argLiteral
+	argPattern
+)
+
+// ArgLiteral matches exactly the string s.
+func ArgLiteral(s string) ArgRule { return ArgRule{kind: argLiteral, text: s} }
+
+// ArgPattern matches an argument that the regular expression re (RE2 syntax,
+// package regexp) matches as a whole: re is anchored as ^(?:re)$, so
+// ArgPattern(`[0-9]+`) matches "8080" but not "8080;rm". re must compile on
+// its own before it is anchored, so an unbalanced re cannot escape the
+// anchors. NewSpawnPolicy reports a re that does not compile.
+func ArgPattern(re string) ArgRule { return ArgRule{kind: argPattern, text: re} }
+
+// String returns the rule as error messages show it: a quoted literal or
+// the anchored pattern.
+func (r ArgRule) String() string {
+	switch r.kind {
+	case argLiteral:
+		return fmt.Sprintf("%q", r.text)
+	case argPattern:
+		return anchorPattern(r.text)
+	}
+	return "invalid ArgRule"
+}
+
+// EnvRule allows a request to set the environment variable Key.
+type EnvRule struct {
+	// Key is the variable's name, compared exactly (also on Windows,
+	// where the system itself ignores case). Required.
+	Key string
+
+	// Pattern, when not empty, is a regular expression the value must
+	// match as a whole (anchored like ArgPattern). Empty means any value
+	// without NUL.
+	Pattern string
+}
+
+// SpawnRequest is what the untrusted side asks for. It names a program; it
+// cannot give a path, a working directory or any other Spec field.
+type SpawnRequest struct {
+	// Program is the AllowedProgram.Name asked for.
+	Program string `json:"program"`
+
+	// Args are the arguments, checked position by position against the
+	// program's ArgRules.
+	Args []string `json:"args,omitempty"`
+
+	// Env holds "KEY=VALUE" entries, each KEY allowed by one of the
+	// program's EnvRules and given at most once.
+	Env []string `json:"env,omitempty"`
+}
+
+// allowedProgram is an AllowedProgram compiled by NewSpawnPolicy.
+type allowedProgram struct {
+	name string
+	spec Spec
+	args []argMatcher
+	env  map[string]*envMatcher
+}
+
+// argMatcher is a compiled ArgRule.
+type argMatcher struct {
+	rule ArgRule
+	re   *regexp.Regexp // argPattern only
+}
+
+type envMatcher struct {
+	re *regexp.Regexp // nil: any value
+}
+
+// anchorPattern returns re anchored to match a whole string.
+func anchorPattern(re string) string { return "^(?:" + re + ")$" }
+
+// compileAnchored compiles re anchored to match a whole string. re must
+// compile on its own first: otherwise "a)|(b" would make ^(?:a)|(b)$, a
+// pattern anchored on neither side.
+func compileAnchored(re string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(re); err != nil {
+		return nil, err
+	}
+	return regexp.Compile(anchorPattern(re))
+}
+
+func compileArgRule(r ArgRule) (argMatcher, error) {
+	switch r.kind {
+	case argLiteral:
+		if strings.ContainsRune(r.text, 0) {
+			return argMatcher{}, errors.New("literal contains NUL")
+		}
+		return argMatcher{rule: r}, nil
+	case argPattern:
+		re, err := compileAnchored(r.text)
+		if err != nil {
+			return argMatcher{}, err
+		}
+		return argMatcher{rule: r, re: re}, nil
+	}
+	return argMatcher{}, errors.New("not set: use ArgLiteral or ArgPattern")
+}
+
+// match reports whether the argument s satisfies the rule.
+func (m argMatcher) match(s string) bool {
+	if m.re != nil {
+		return m.re.MatchString(s)
+	}
+	return m.rule.kind == argLiteral && s == m.rule.text
+}
+
+// ErrInvalidPolicy is matched by every error NewSpawnPolicy returns.
+var ErrInvalidPolicy = errors.New("tether: invalid spawn policy")
+
+// policyConfigError is an error of NewSpawnPolicy: the rule it is about and
+// the cause. It matches ErrInvalidPolicy and unwraps to the cause (a
+// *FieldError, a *syntax.Error from regexp, ...).
+type policyConfigError struct {
+	rule string
+	err  error
+}
+
+func (e *policyConfigError) Error() string {
+	return "tether: invalid spawn policy: " + e.rule + ": " + strings.TrimPrefix(e.err.Error(), "tether: ")
+}
+
+func (e *policyConfigError) Unwrap() []error { return []error{ErrInvalidPolicy, e.err} }
+
+// NewSpawnPolicy checks and compiles the rules of a policy. An error names
+// the rule at fault (`program "server" Args[1]: error parsing regexp: ...`)
+// and matches ErrInvalidPolicy. A policy with no programs is valid and
+// refuses everything. The programs are copied: changing them afterwards
+// does not change the policy.
+func NewSpawnPolicy(programs ...AllowedProgram) (*SpawnPolicy, error) {
+	p := &SpawnPolicy{programs: make(map[string]*allowedProgram, len(programs))}
+	for i, ap := range programs {
+		if ap.Name == "" {
+			return nil, &policyConfigError{rule: fmt.Sprintf("programs[%d]", i), err: errors.New("empty Name")}
+		}
+		rule := fmt.Sprintf("program %q", ap.Name)
+		if p.programs[ap.Name] != nil {
+			return nil, &policyConfigError{rule: rule, err: fmt.Errorf("name given twice (programs[%d])", i)}
+		}
+		if err := ap.Spec.Validate(); err != nil {
+			return nil, &policyConfigError{rule: rule + " Spec", err: err}
+		}
+		c := &allowedProgram{name: ap.Name, spec: ap.Spec, env: make(map[string]*envMatcher, len(ap.Env))}
+		c.spec.Args = append([]string(nil), ap.Spec.Args...)
+		c.spec.Env = append([]string(nil), ap.Spec.Env...)
+		if c.spec.Name == "" {
+			c.spec.Name = ap.Name
+		}
+		for j, a := range ap.Args {
+			m, err := compileArgRule(a)
+			if err != nil {
+				return nil, &policyConfigError{rule: fmt.Sprintf("%s Args[%d]", rule, j), err: err}
+			}
+			c.args = append(c.args, m)
+		}
+		for j, e := range ap.Env {
+			er := fmt.Sprintf("%s Env[%d]", rule, j)
+			switch {
+			case e.Key == "":
+				return nil, &policyConfigError{rule: er, err: errors.New("empty Key")}
+			case strings.ContainsAny(e.Key, "=\x00"):
+				return nil, &policyConfigError{rule: er, err: fmt.Errorf("key %q contains = or NUL", e.Key)}
+			case c.env[e.Key] != nil:
+				return nil, &policyConfigError{rule: er, err: fmt.Errorf("key %q given twice", e.Key)}
+			}
+			m := &envMatcher{}
+			if e.Pattern != "" {
+				re, err := compileAnchored(e.Pattern)
+				if err != nil {
+					return nil, &policyConfigError{rule: fmt.Sprintf("%s Env[%q]", rule, e.Key), err: err}
+				}
+				m.re = re
+			}
+			c.env[e.Key] = m
+		}
+		p.programs[ap.Name] = c
+	}
+	return p, nil
+}
+
+// ErrRefused is matched by every *PolicyError.
+var ErrRefused = errors.New("tether: spawn refused")
+
+// PolicyError reports a SpawnRequest that a SpawnPolicy refused. Nothing was
+// started. Values of environment entries never appear in it.
+type PolicyError struct {
+	Program string // the program the request asked for
+	// Rule names the rule that refused: "programs" (no such program),
+	// `program "server" Args` (too few or too many arguments),
+	// `program "server" Args[1]`, `program "server" Env` (a key not
+	// allowed, or a malformed entry) or `program "server" Env["LEVEL"]`.
+	Rule   string
+	Reason string // why, for people
+}
+
+// Error implements error.
+func (e *PolicyError) Error() string {
+	return "tether: spawn refused by " + e.Rule + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrRefused) hold.
+func (e *PolicyError) Is(target error) bool { return target == ErrRefused }
+
+// Check decides a request. If every rule allows it, Check returns the Spec to
+// run: the program's Spec with the request's arguments appended to its
+// fixed Args and the request's environment entries merged into its Env.
+// The Spec is a fresh copy the caller may change. Otherwise Check returns a
+// *PolicyError naming the first rule that refused, and the zero Spec.
+func (p *SpawnPolicy) Check(req SpawnRequest) (Spec, error) {
+	var prog *allowedProgram
+	if p != nil {
+		prog = p.programs[req.Program]
+	}
+	refuse := func(rule, format string, args ...any) (Spec, error) {
+		return Spec{}, &PolicyError{Program: req.Program, Rule: rule, Reason: fmt.Sprintf(format, args...)}
+	}
+	if prog == nil {
+		return refuse("programs", "no program named %s is allowed", quoteUntrusted(req.Program))
+	}
+	rule := fmt.Sprintf("program %q", prog.name)
+
+	for i, a := range req.Args {
+		if i >= len(prog.args) {
+			return refuse(rule+" Args", "extra argument %d %s: the rule allows %d", i, quoteUntrusted(a), len(prog.args))
+		}
+		ar := fmt.Sprintf("%s Args[%d]", rule, i)
+		switch m := prog.args[i]; {
+		case strings.ContainsRune(a, 0):
+			return refuse(ar, "argument contains NUL")
+		case m.match(a):
+		case m.re != nil:
+			return refuse(ar, "%s does not match %s", quoteUntrusted(a), m.re)
+		default:
+			return refuse(ar, "%s is not %s", quoteUntrusted(a), m.rule)
+		}
+	}
+	if len(req.Args) < len(prog.args) {
+		return refuse(rule+" Args", "missing argument %d: the rule wants %d", len(req.Args), len(prog.args))
+	}
+
+	set := make(map[string]bool, len(req.Env))
+	for i, kv := range req.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return refuse(rule+" Env", "entry %d is not KEY=VALUE", i)
+		}
+		m := prog.env[k]
+		if m == nil {
+			return refuse(rule+" Env", "key %s is not allowed", quoteUntrusted(k))
+		}
+		if set[k] {
+			return refuse(rule+" Env", "key %s is given twice", quoteUntrusted(k))
+		}
+		set[k] = true
+		er := fmt.Sprintf("%s Env[%q]", rule, k)
+		if strings.ContainsRune(v, 0) {
+			return refuse(er, "value contains NUL")
+		}
+		if m.re != nil && !m.re.MatchString(v) {
+			return refuse(er, "value does not match %s", m.re)
+		}
+	}
+
+	s := prog.spec
+	s.Args = make([]string, 0, len(prog.spec.Args)+len(req.Args))
+	s.Args = append(append(s.Args, prog.spec.Args...), req.Args...)
+	s.Env = make([]string, 0, len(prog.spec.Env)+len(req.Env))
+	for _, kv := range prog.spec.Env {
+		if k, _, _ := strings.Cut(kv, "="); !set[k] {
+			s.Env = append(s.Env, kv)
+		}
+	}
+	s.Env = append(s.Env, req.Env...)
+	if len(s.Env) == 0 && prog.spec.Env == nil {
+		s.Env = nil // nil Env keeps its meaning: the host's environment as it is
+	}
+	return s, nil
+}
+
+// quoteUntrusted quotes s for an error message, cut to 64 bytes: the text
+// comes from the untrusted side and may be long.
+func quoteUntrusted(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return fmt.Sprintf("%q", s)
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q...", s[:cut])
+}
