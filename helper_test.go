@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -106,6 +108,19 @@ func helperMain(mode string, args []string) {
 			signal.Ignore(syscall.SIGTERM)
 		}
 		select {}
+	case "http": // serve /health on 127.0.0.1:args[0] after args[1]; see httpHelper
+		httpHelper(args)
+	case "notify": // after args[0], send READY=1 to $NOTIFY_SOCKET
+		d, _ := time.ParseDuration(args[0])
+		time.Sleep(d)
+		c, err := net.Dial("unixgram", os.Getenv("NOTIFY_SOCKET"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(5)
+		}
+		c.Write([]byte("STATUS=warming up\nREADY=1\nMAINPID=1\n"))
+		c.Close()
+		select {}
 	case "exit-after": // sleep args[0] then exit args[1]
 		d, _ := time.ParseDuration(args[0])
 		time.Sleep(d)
@@ -115,6 +130,42 @@ func helperMain(mode string, args []string) {
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		os.Exit(2)
 	}
+}
+
+// httpHelper serves GET /health on 127.0.0.1:args[0] once args[1] has
+// passed. args[2] is the behaviour, by attempt: the helper counts its runs in
+// the file $TETHER_TEST_COUNTER, and args[2] is a comma-separated list of
+// behaviours for runs 1, 2, ... (the last repeats): "ok" answers 200,
+// "sick" answers 200 for 300ms then 500 for 300ms, then hangs.
+func httpHelper(args []string) {
+	run := 1
+	if f := os.Getenv("TETHER_TEST_COUNTER"); f != "" {
+		b, _ := os.ReadFile(f)
+		run = len(b) + 1
+		os.WriteFile(f, append(b, 'x'), 0o644)
+	}
+	modes := strings.Split(args[2], ",")
+	mode := modes[min(run, len(modes))-1]
+	d, _ := time.ParseDuration(args[1])
+	time.Sleep(d)
+	ln, err := net.Listen("tcp", "127.0.0.1:"+args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(6)
+	}
+	up := time.Now()
+	fmt.Println("listening on", args[0])
+	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		age := time.Since(up)
+		switch {
+		case mode == "ok" || age < 300*time.Millisecond:
+			w.WriteHeader(200)
+		case age < 600*time.Millisecond:
+			w.WriteHeader(500)
+		default:
+			<-r.Context().Done() // wedged
+		}
+	}))
 }
 
 // startDescendant starts a grandchild: "bg" in our group, "setsid" in its
@@ -234,4 +285,26 @@ func noLeftovers(t testing.TB, within time.Duration) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// pidsByCmdline lists live processes whose /proc/PID/cmdline is cmdline.
+func pidsByCmdline(cmdline string) []int {
+	d, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range d {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || string(b) != cmdline {
+			continue
+		}
+		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if s := string(stat); strings.Contains(s[strings.LastIndexByte(s, ')')+1:], " Z ") {
+			continue
+		}
+		pids = append(pids, pid)
+	}
+	return pids
 }

@@ -266,9 +266,10 @@ type attempt struct {
 	readyCh chan error      // readiness result
 	liveCh  chan error      // liveness gave up: unhealthy
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup  // every goroutine watching the attempt
-	actx    context.Context // ends when the attempt's probes must stop
-	closers []func()        // run once every watcher has returned
+	wg      sync.WaitGroup     // every goroutine watching the attempt
+	actx    context.Context    // ends when the attempt's probes must stop
+	wcancel context.CancelFunc // ends the waiter's wait for the tree
+	closers []func()           // run once every watcher has returned
 }
 
 // goWatch runs f on a goroutine that the attempt's end waits for.
@@ -335,11 +336,14 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 		return nil, classifyStartError(spec.Command, path, spec.Dir, err)
 	}
 	actx, cancel := context.WithCancel(context.Background())
+	// The waiter's own context ends only when watch is done: the probes'
+	// end (actx) must not cut short the wait for the tree to be gone.
+	wctx, wcancel := context.WithCancel(context.Background())
 	a := &attempt{
 		n: l.attempt, g: g, pid: g.Pid(), port: port, start: l.s.now(), p: p,
 		exitCh: make(chan exitStatus, 1), goneCh: make(chan struct{}, 1),
 		readers: make(chan struct{}, 2), readyCh: make(chan error, 1), liveCh: make(chan error, 1),
-		cancel: cancel, actx: actx,
+		cancel: cancel, actx: actx, wcancel: wcancel,
 	}
 	l.s.pid.Store(int64(a.pid))
 	l.s.stdin.Store(p.stdinW)
@@ -364,7 +368,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	spawnWatcher(func() {
 		st, _ := g.Wait()
 		a.exitCh <- statusOf(st, l.s.now())
-		g.WaitGone(actx)
+		g.WaitGone(wctx)
 		a.goneCh <- struct{}{}
 	})
 	a.closers = append(a.closers, rp.close)
@@ -423,8 +427,8 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 		readyLimit = time.NewTimer(l.spec.ReadyTimeout)
 	)
 	defer readyLimit.Stop()
-	if l.spec.Ready.IsZero() {
-		readyLimit.Stop()
+	if !l.pushReady() {
+		readyLimit.Stop() // polled probes end at the deadline themselves
 	}
 	kill := func() {
 		if killed {
@@ -526,8 +530,9 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 				break
 			}
 			if err != nil {
+				err = fmt.Errorf("%w: %w", ErrNotReady, err)
 				l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err})
-				beginStop(endNotReady, fmt.Errorf("%w: %w", ErrNotReady, err))
+				beginStop(endNotReady, err)
 				break
 			}
 			ready, readyAt = true, l.s.now()
@@ -551,6 +556,7 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 		}
 	}
 	a.cancel()
+	a.wcancel()
 	a.wg.Wait()
 	for _, c := range a.closers {
 		c()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Prints tether's benchmark figures: the output path against a raw pipe read,
+# spawn-to-exited against exec.Command().Run(), and the restart overhead.
+# Usage: bench/run.sh [count]   (default 5 runs of each; medians shown)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-5}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+go test -run '^$' -bench . -benchtime 5x -count "$count" ./bench | tee "$out" | grep -E '^(Benchmark|cpu:)' >&2 || true
+echo
+echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3), kernel $(uname -r)"
+awk -v count="$count" '
+function median(name, field,   n, i, j, t, a) {
+  n = split(vals[name, field], a, " ")
+  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+  return a[int((n + 1) / 2)]
+}
+/^Benchmark/ {
+  name = $1; sub(/-[0-9]+$/, "", name)
+  for (i = 3; i < NF; i += 2) vals[name, $(i+1)] = vals[name, $(i+1)] " " $i
+}
+END {
+  for (l = 1; l <= 2; l++) {
+    line = (l == 1) ? "line=100B" : "line=64KiB"
+    raw = median("BenchmarkRawPipe/" line, "MB/s"); ev = median("BenchmarkEventPipeline/" line, "MB/s")
+    printf "output %-11s raw pipe %7.0f MB/s   event pipeline %7.0f MB/s (%s lines/s)   ratio %.0f%%\n", line, raw, ev, median("BenchmarkEventPipeline/" line, "lines/s"), 100 * ev / raw
+  }
+  printf "spawn to exited    tether %.2f ms   exec.Command.Run %.2f ms\n", median("BenchmarkSpawnToExited", "ns/op") / 1e6, median("BenchmarkRawSpawnWait", "ns/op") / 1e6
+  printf "restart overhead   median %.2f ms   p99 %.2f ms (exit to next spawn, minus the 1 ms delay)\n", median("BenchmarkRestartOverhead", "ms-median-overhead"), median("BenchmarkRestartOverhead", "ms-p99-overhead")
+}' "$out"
