@@ -19,7 +19,9 @@ func ExampleSupervisor() {
 		Spec: tether.Spec{
 			Name:    "greeter",
 			Command: "sh",
-			Args:    []string{"-c", "echo hello; echo world >&2; printf 'no newline'"},
+			// stderr first, then stdout: the two streams are read
+			// independently, so the pause keeps the example's order stable.
+			Args:    []string{"-c", "echo world >&2; sleep 0.1; echo hello; printf 'no newline'"},
 			Restart: tether.RestartNever,
 		},
 		OnEvent: func(e tether.Event) {
@@ -31,8 +33,6 @@ func ExampleSupervisor() {
 			}
 		},
 	}
-	// Serialize the two streams for a stable example: stderr first.
-	s.Spec.Args = []string{"-c", "echo world >&2; sleep 0.1; echo hello; printf 'no newline'"}
 	if err := s.Run(context.Background()); err != nil {
 		fmt.Println("error:", err)
 	}
