@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"sort"
@@ -24,6 +26,18 @@ import (
 // $BENCH_BYTES bytes of lines of $BENCH_LINE bytes (newline included) to
 // stdout as fast as it can.
 func TestMain(m *testing.M) {
+	if os.Getenv("BENCH_HELPER") == "listen" {
+		// After BENCH_DELAY, listen on 127.0.0.1:BENCH_PORT, print the
+		// time (unix ns) at which it could first answer, and serve 200s.
+		d, _ := time.ParseDuration(os.Getenv("BENCH_DELAY"))
+		time.Sleep(d)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("BENCH_PORT"))
+		if err != nil {
+			os.Exit(3)
+		}
+		fmt.Println(time.Now().UnixNano())
+		http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	}
 	if os.Getenv("BENCH_HELPER") == "write" {
 		n, _ := strconv.Atoi(os.Getenv("BENCH_BYTES"))
 		l, _ := strconv.Atoi(os.Getenv("BENCH_LINE"))
@@ -174,5 +188,53 @@ func BenchmarkRestartOverhead(b *testing.B) {
 	if len(gaps) > 0 {
 		b.ReportMetric(float64(gaps[len(gaps)/2].Microseconds())/1000, "ms-median-overhead")
 		b.ReportMetric(float64(gaps[len(gaps)*99/100].Microseconds())/1000, "ms-p99-overhead")
+	}
+}
+
+// BenchmarkReadyLatency: a sidecar starts listening 50-150 ms after it was
+// spawned; the metric is the time from its first moment able to answer to
+// the ready event, with an HTTP probe (tether gates the GET with a TCP
+// connect) and with a TCP probe.
+func BenchmarkReadyLatency(b *testing.B) {
+	for _, kind := range []string{"http", "tcp"} {
+		b.Run(kind, func(b *testing.B) {
+			exe, _ := os.Executable()
+			var lat []time.Duration
+			i := 0
+			for b.Loop() {
+				i++
+				var listenAt, readyAt time.Time
+				var s *tether.Supervisor
+				probe := tether.HTTPProbe("http://127.0.0.1:{port}/")
+				if kind == "tcp" {
+					probe = tether.TCPProbe("127.0.0.1:{port}")
+				}
+				s = &tether.Supervisor{
+					Spec: tether.Spec{
+						Command: exe, Port: tether.PortAuto, Ready: probe,
+						Env: []string{"BENCH_HELPER=listen", "BENCH_PORT={port}",
+							"BENCH_DELAY=" + (time.Duration(50+i*37%100) * time.Millisecond).String()},
+					},
+					OnEvent: func(e tether.Event) {
+						switch e.Kind {
+						case tether.EventStdout:
+							n, _ := strconv.ParseInt(string(e.Data), 10, 64)
+							listenAt = time.Unix(0, n)
+						case tether.EventReady:
+							readyAt = e.Time
+							go s.Kill()
+						}
+					},
+				}
+				s.Run(context.Background())
+				if listenAt.IsZero() || readyAt.IsZero() {
+					b.Fatal("no listen time or no ready event")
+				}
+				lat = append(lat, readyAt.Sub(listenAt))
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-median-latency")
+			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "ms-max-latency")
+		})
 	}
 }
