@@ -415,6 +415,9 @@ func TestBadInput(t *testing.T) {
 		{"bad dir", Spec{Command: "/bin/true", Dir: filepath.Join(dir, "nope")}, ErrNotExecutable, 126, "working directory"},
 		{"bad env", Spec{Command: "/bin/true", Env: []string{"NOEQUALS"}}, ErrInvalidSpec, 0, "Env[0]"},
 		{"bad factor", Spec{Command: "/bin/true", Backoff: Backoff{Factor: 0.5}}, ErrInvalidSpec, 0, "Backoff.Factor"},
+		{"bad probe", Spec{Command: "/bin/true", Live: TCPProbe("127.0.0.1")}, ErrInvalidSpec, 0, `invalid Live "tcp://127.0.0.1": missing port`},
+		{"log liveness", Spec{Command: "/bin/true", Live: NotifyProbe()}, ErrInvalidSpec, 0, "readiness only"},
+		{"bad port", Spec{Command: "/bin/true", Port: 70000}, ErrInvalidSpec, 0, "Port"},
 	}
 	for _, c := range cases {
 		rec := newRecorder()

@@ -96,7 +96,12 @@ func (p Probe) validate(field string, readiness bool) error {
 		}
 	case probeHTTP, probeTCP:
 		if _, err := ParseProbe(p.text); err != nil {
-			return &FieldError{Field: field, Value: fmt.Sprintf("%q", p.text), Allow: err.Error()}
+			// ParseProbe's message names the probe already; keep its reason.
+			msg := err.Error()
+			if i := strings.Index(msg, "\": "); i >= 0 {
+				msg = msg[i+3:]
+			}
+			return &FieldError{Field: field, Value: fmt.Sprintf("%q", p.text), Allow: msg}
 		}
 	}
 	return nil
