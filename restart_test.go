@@ -459,3 +459,40 @@ func zombieChildren(t *testing.T) []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// The clock and the jitter source are injected when the supervisor is
+// built: the window and the jitter are tested without waiting for them.
+func TestInjectedClockAndRand(t *testing.T) {
+	t.Parallel()
+	// Every reading of the clock is a minute later: no two restarts are
+	// ever inside one 10 s window, so MaxRestarts 1 never gives up.
+	var mu sync.Mutex
+	fake := time.Unix(1e9, 0)
+	rec := newRecorder()
+	spec := Spec{Command: "/bin/false", MaxRestarts: 1, RestartWindow: 10 * time.Second,
+		Backoff: Backoff{Initial: time.Millisecond, Max: time.Millisecond}}
+	s := &Supervisor{Spec: spec, OnEvent: rec.on,
+		now:  func() time.Time { mu.Lock(); defer mu.Unlock(); fake = fake.Add(time.Minute); return fake },
+		rand: func() float64 { return 0 }, // the low end of the jitter
+	}
+	start(t, s)
+	rec.wait(t, 10*time.Second, 5, func(e Event) bool { return e.Kind == EventSpawned })
+	s.Stop(context.Background())
+	if n := len(rec.kinds(EventGaveUp)); n != 0 {
+		t.Errorf("gave up with restarts a minute apart")
+	}
+	for _, e := range rec.kinds(EventRestarting) {
+		if e.Delay != 900*time.Microsecond {
+			t.Errorf("delay %v, want 0.9ms (1ms -10%%)", e.Delay)
+		}
+	}
+	// The same with a frozen clock gives up after one restart.
+	rec = newRecorder()
+	s = &Supervisor{Spec: spec, OnEvent: rec.on, now: func() time.Time { return time.Unix(1e9, 0) }}
+	if err := s.Run(context.Background()); !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("Run = %v, want gave up", err)
+	}
+	if n := len(rec.kinds(EventSpawned)); n != 2 {
+		t.Errorf("%d attempts with a frozen clock, want 2", n)
+	}
+}
