@@ -328,6 +328,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	g, err := l.launcher.Start(proc.Attr{
 		Path: path, Args: args, Dir: spec.Dir, Env: environ(spec.Env, port, extraEnv...),
 		Stdin: p.child[0], Stdout: p.child[1], Stderr: p.child[2],
+		Containment: spec.Containment.procMode(),
 	})
 	p.closeChild()
 	if err != nil {
@@ -348,7 +349,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	l.s.pid.Store(int64(a.pid))
 	l.s.stdin.Store(p.stdinW)
 	l.s.group.Store(g)
-	l.emit(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port})
+	l.emit(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port, Containment: g.Mode()})
 
 	spawnWatcher := a.goWatch
 	var onLine func([]byte)
@@ -423,7 +424,6 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 		grace      <-chan time.Time
 		drain      <-chan time.Time
 		killWait   <-chan time.Time
-		escalate   <-chan struct{}
 		readyLimit = time.NewTimer(l.spec.ReadyTimeout)
 	)
 	defer readyLimit.Stop()
@@ -502,9 +502,6 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 			if readersOut > 0 {
 				drain = time.After(l.spec.DrainTimeout)
 			}
-		case <-escalate:
-			escalate = nil
-			kill()
 		case <-l.s.kills:
 			beginStop(endStop, nil)
 			kill()
@@ -515,9 +512,6 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 			switch c.kind {
 			case cmdStop:
 				l.stopWaiters = append(l.stopWaiters, c)
-				if escalate == nil {
-					escalate = c.kill
-				}
 				beginStop(endStop, nil)
 			case cmdRestart:
 				l.startWaiters = append(l.startWaiters, c)

@@ -69,12 +69,10 @@ const (
 )
 
 // command is a request to the loop. done is closed when the request has
-// been carried out (or the loop ended); kill, when closed by the caller,
-// turns a graceful stop into an immediate one.
+// been carried out (or the loop ended).
 type command struct {
 	kind cmdKind
 	done chan struct{}
-	kill chan struct{}
 }
 
 func (s *Supervisor) init() {
@@ -130,7 +128,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	spec := s.Spec.resolved()
 	q := make(chan delivery, 16)
 	delivered := make(chan struct{})
-	go s.deliver(q, delivered)
+	go s.deliver(spec.Name, q, delivered)
 	l := &loop{s: s, spec: spec, q: q}
 	err := l.run(ctx)
 	close(s.loopDone)
@@ -141,12 +139,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 // deliver hands queued events to OnEvent, or drops them when there is no
 // OnEvent (the output is still read, so the child never blocks).
-func (s *Supervisor) deliver(q <-chan delivery, done chan<- struct{}) {
+func (s *Supervisor) deliver(name string, q <-chan delivery, done chan<- struct{}) {
 	defer close(done)
-	name := s.Spec.Name
-	if name == "" {
-		name = baseName(s.Spec.Command)
-	}
 	for d := range q {
 		if s.OnEvent == nil {
 			continue
@@ -178,7 +172,7 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	if s.markEarly() {
 		return nil
 	}
-	c := command{kind: cmdStop, done: make(chan struct{}), kill: make(chan struct{})}
+	c := command{kind: cmdStop, done: make(chan struct{})}
 	select {
 	case s.cmds <- c:
 	case <-s.loopDone:
@@ -191,7 +185,7 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
-	close(c.kill)
+	s.Kill() // the graceful part is over: kill the tree now
 	select {
 	case <-c.done:
 	case <-s.loopDone:
