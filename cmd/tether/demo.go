@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"tether.dev/tether"
+)
+
+// demoSidecarCommand is the hidden command under which tether plays the
+// demo's sidecar: tether demo runs its own executable with it.
+const demoSidecarCommand = "__demo-sidecar"
+
+// demoRole is what attempt n of the demo sidecar acts out: the first
+// crashes, the second wedges its health endpoint, the third stays healthy;
+// then round again.
+func demoRole(attempt int) string {
+	switch attempt % 3 {
+	case 1:
+		return "crash"
+	case 2:
+		return "wedge"
+	}
+	return "calm"
+}
+
+func cmdDemo(ctx context.Context, ppid int, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	pc := newProcConfig()
+	rest, help, err := parseFlags("demo", processOptions(), args, target{pc: pc})
+	if help {
+		fmt.Fprint(stdout, commandHelp("demo"))
+		return 0
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if len(rest) > 0 {
+		return fail(stderr, usagef("tether demo: takes no arguments, got %q; see tether demo --help", rest[0]))
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "tether demo: cannot find tether's own executable to run as the demo sidecar: %v\n", err)
+		return 1
+	}
+	sc := demoConfig(exe, true)
+	if err := sc.finish(func(k string) string { return "tether demo: " + k }); err != nil {
+		// Probes not available in this build: show the rest.
+		fmt.Fprintf(stderr, "tether demo: running without probes (%v)\n", err)
+		sc = demoConfig(exe, false)
+		if err := sc.finish(func(k string) string { return "tether demo: " + k }); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
+	if pc.output != "json" && (pc.output == "text" || isTerminal(stdout)) {
+		fmt.Fprintln(stderr, "tether demo: supervising a built-in sidecar that serves /healthz on a free port.")
+		fmt.Fprintln(stderr, "Watch it get ready, crash, back off, restart, wedge (liveness fails), restart, and settle. Ctrl-C stops it cleanly.")
+	}
+	s := newSession([]*sidecarConfig{sc}, pc, stdin, stdout, stderr)
+	s.onSpawned = func(c *car, ev tether.Event) {
+		if sup := c.sup.Load(); sup != nil {
+			sup.Write([]byte(demoRole(ev.Attempt) + "\n"))
+		}
+	}
+	return s.run(ctx, ppid)
+}
+
+// demoConfig is the demo's sidecar: short timings, so that a whole cycle
+// takes about 15 seconds.
+func demoConfig(exe string, probes bool) *sidecarConfig {
+	sc := newSidecarConfig()
+	sc.name = "demo"
+	sc.command = []string{exe, demoSidecarCommand, "{port}"}
+	sc.spec = tether.Spec{
+		Port:         tether.PortAuto,
+		ReadyTimeout: 10 * time.Second,
+		LiveInterval: time.Second,
+		LiveTimeout:  500 * time.Millisecond,
+		LiveFailures: 3,
+		Grace:        3 * time.Second,
+		Backoff:      tether.Backoff{Initial: 500 * time.Millisecond, Max: 4 * time.Second},
+	}
+	if probes {
+		health := "http://127.0.0.1:{port}/healthz"
+		sc.spec.Ready = tether.HTTPProbe(health)
+		sc.spec.Live = tether.HTTPProbe(health)
+		if p, err := tether.ParseProbe(health); err == nil {
+			sc.spec.Ready, sc.spec.Live = p, p
+		}
+	}
+	return sc
+}
+
+// demoSidecar is the demo's sidecar (args: the port), or with "worker" its
+// worker child. It reads its role from the first line of stdin.
+func demoSidecar(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, stopSignals()...)
+	if len(args) == 1 && args[0] == "worker" {
+		fmt.Fprintf(stdout, "worker %d: started by the sidecar; tether stops it with the sidecar's whole tree\n", os.Getpid())
+		<-stop
+		fmt.Fprintf(stdout, "worker %d: got the stop signal, exiting\n", os.Getpid())
+		return 0
+	}
+	if len(args) != 1 {
+		fmt.Fprintf(stderr, "%s: want the port\n", demoSidecarCommand)
+		return 2
+	}
+	port := args[0]
+	roleCh := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
+		roleCh <- strings.TrimSpace(line)
+	}()
+	role := "calm"
+	select {
+	case role = <-roleCh:
+	case <-time.After(3 * time.Second):
+	}
+
+	// A worker child, to show that tether stops the whole tree. On a crash
+	// it is left behind, and tether stops it before it reports the exit.
+	var worker *exec.Cmd
+	if exe, err := os.Executable(); err == nil {
+		worker = exec.Command(exe, demoSidecarCommand, "worker")
+		worker.Stdout, worker.Stderr = stdout, stderr
+		if worker.Start() != nil {
+			worker = nil
+		}
+	}
+	fmt.Fprintln(stdout, "warming up (the readiness probe waits for /healthz)…")
+	time.Sleep(500 * time.Millisecond)
+	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+	if err != nil {
+		fmt.Fprintf(stderr, "listen: %v\n", err)
+		return 1
+	}
+	var wedged atomic.Bool
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		if wedged.Load() {
+			<-r.Context().Done() // hang, as a deadlocked server does
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})}
+	go srv.Serve(ln)
+	fmt.Fprintf(stdout, "serving http://%s/healthz (role this attempt: %s)\n", ln.Addr(), role)
+
+	var act <-chan time.Time
+	switch role {
+	case "crash":
+		act = time.After(4 * time.Second)
+	case "wedge":
+		act = time.After(3 * time.Second)
+	default:
+		fmt.Fprintln(stdout, "healthy, and staying so. That was the whole cycle: press Ctrl-C to stop")
+	}
+	for {
+		select {
+		case <-act:
+			act = nil
+			if role == "crash" {
+				fmt.Fprintln(stderr, "simulated crash: exiting with status 1 (tether restarts me after a backoff)")
+				return 1
+			}
+			wedged.Store(true)
+			fmt.Fprintln(stderr, "simulated wedge: /healthz now hangs; the liveness probe will fail 3 times")
+		case sig := <-stop:
+			fmt.Fprintf(stdout, "got %v: shutting down cleanly\n", sig)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				srv.Close()
+			}
+			srv.Close()
+			if worker != nil { // it got the stop signal too
+				worker.Wait()
+			}
+			return 0
+		}
+	}
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"tether.dev/tether"
+)
+
+// recKind says what a record on the event stream is: an event of the
+// library, or one of the two kinds the command line adds.
+type recKind uint8
+
+const (
+	recEvent    recKind = iota // ev is a library event
+	recStopping                // an orderly stop of the sidecar began; reason
+	recStopped                 // the last event of a sidecar; ev.Code is tether's status
+)
+
+// record is one event on its way to stdout. For recStopping and recStopped
+// only ev.Time, ev.Name and (stopped) ev.Code are used.
+type record struct {
+	kind   recKind
+	reason string // recStopping: signal, stdin, parent or command
+	ev     tether.Event
+}
+
+// size is what the record weighs in the event queue's byte budget.
+func (r *record) size() int { return len(r.ev.Data) + 128 }
+
+// encoder turns records into NDJSON lines by appending to a byte slice. It is
+// written by hand, not with encoding/json, because it sits on the output path
+// of every line a sidecar prints: it reuses the formatted time of the
+// previous record (a read's lines share one), and the quoted names. One
+// encoder belongs to one goroutine.
+type encoder struct {
+	lastTime time.Time
+	timeText []byte            // `"time":"…",` for lastTime
+	names    map[string][]byte // name → `"name":"…",`
+}
+
+func newEncoder() *encoder { return &encoder{names: make(map[string][]byte)} }
+
+// append appends r as one JSON object and a newline. Fields come in a fixed
+// order: time, name, event, pid, attempt, then the kind's own fields.
+func (e *encoder) append(b []byte, r *record) []byte {
+	ev := &r.ev
+	b = append(b, '{')
+	b = append(b, e.timeField(ev.Time)...)
+	b = append(b, e.nameField(ev.Name)...)
+	b = append(b, `"event":`...)
+	switch r.kind {
+	case recStopping:
+		b = append(b, `"stopping","reason":`...)
+		b = appendString(b, r.reason)
+		return append(b, "}\n"...)
+	case recStopped:
+		b = append(b, `"stopped","code":`...)
+		b = strconv.AppendInt(b, int64(ev.Code), 10)
+		return append(b, "}\n"...)
+	}
+	b = appendString(b, ev.Kind.String())
+	if ev.Pid != 0 {
+		b = append(b, `,"pid":`...)
+		b = strconv.AppendInt(b, int64(ev.Pid), 10)
+	}
+	if ev.Attempt != 0 {
+		b = append(b, `,"attempt":`...)
+		b = strconv.AppendInt(b, int64(ev.Attempt), 10)
+	}
+	switch ev.Kind {
+	case tether.EventSpawned:
+		if ev.Port != 0 {
+			b = append(b, `,"port":`...)
+			b = strconv.AppendInt(b, int64(ev.Port), 10)
+		}
+	case tether.EventStdout, tether.EventStderr:
+		if utf8.Valid(ev.Data) {
+			b = append(b, `,"line":`...)
+			b = appendValidString(b, ev.Data)
+		} else {
+			b = append(b, `,"data":"`...)
+			b = base64.StdEncoding.AppendEncode(b, ev.Data)
+			b = append(b, '"')
+		}
+		if ev.Partial {
+			b = append(b, `,"partial":true`...)
+		}
+	case tether.EventReady:
+		b = append(b, `,"after_ms":`...)
+		b = strconv.AppendInt(b, ev.After.Milliseconds(), 10)
+	case tether.EventUnhealthy:
+		b = append(b, `,"failures":`...)
+		b = strconv.AppendInt(b, int64(ev.Failures), 10)
+		b = appendErr(b, ev.Err)
+	case tether.EventExited:
+		b = append(b, `,"code":`...)
+		if ev.Signal != "" || ev.Code < 0 {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64(ev.Code), 10)
+		}
+		b = append(b, `,"signal":`...)
+		if ev.Signal == "" {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, ev.Signal)
+		}
+		b = append(b, `,"uptime_ms":`...)
+		b = strconv.AppendInt(b, ev.Uptime.Milliseconds(), 10)
+		b = append(b, `,"expected":`...)
+		b = strconv.AppendBool(b, ev.Expected)
+	case tether.EventRestarting:
+		b = append(b, `,"delay_ms":`...)
+		b = strconv.AppendInt(b, ev.Delay.Milliseconds(), 10)
+	case tether.EventGaveUp:
+		b = append(b, `,"restarts":`...)
+		b = strconv.AppendInt(b, int64(ev.Restarts), 10)
+		b = appendErr(b, ev.Err)
+	case tether.EventState:
+		b = append(b, `,"state":`...)
+		b = appendString(b, ev.State.String())
+		b = append(b, `,"from":`...)
+		b = appendString(b, ev.Prev.String())
+	default: // error, and kinds this encoder does not know yet
+		if ev.Err != nil {
+			b = appendErr(b, ev.Err)
+		}
+	}
+	return append(b, "}\n"...)
+}
+
+// appendErr appends `,"error":"…"`; a nil error is written as "unknown
+// error" so that the field is always a string.
+func appendErr(b []byte, err error) []byte {
+	b = append(b, `,"error":`...)
+	if err == nil {
+		return appendString(b, "unknown error")
+	}
+	return appendString(b, err.Error())
+}
+
+func (e *encoder) timeField(t time.Time) []byte {
+	if e.timeText == nil || !t.Equal(e.lastTime) {
+		e.lastTime = t
+		e.timeText = append(e.timeText[:0], `"time":"`...)
+		e.timeText = appendTime(e.timeText, t)
+		e.timeText = append(e.timeText, `",`...)
+	}
+	return e.timeText
+}
+
+func (e *encoder) nameField(name string) []byte {
+	f, ok := e.names[name]
+	if !ok {
+		f = append([]byte(`"name":`), appendString(nil, name)...)
+		f = append(f, ',')
+		if len(e.names) < 1024 {
+			e.names[name] = f
+		}
+	}
+	return f
+}
+
+// appendTime appends t in UTC as RFC 3339 with nine digits of fraction:
+// 2006-01-02T15:04:05.000000000Z.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
+	}
+	hour, min, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, min, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond(), 9)
+	return append(b, 'Z')
+}
+
+// appendDigits appends v (not negative) zero-padded to width digits.
+func appendDigits(b []byte, v, width int) []byte {
+	var tmp [9]byte
+	for i := width - 1; i >= 0; i-- {
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, tmp[:width]...)
+}
+
+// jsonSafe marks the bytes that go into a JSON string as they are: every
+// byte but the quote, the backslash and the control characters. Bytes of
+// 0x80 and above are safe once the text is known to be valid UTF-8.
+var jsonSafe = func() (t [256]bool) {
+	for i := range t {
+		t[i] = i >= 0x20 && i != '"' && i != '\\'
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a quoted JSON string. Invalid UTF-8 is replaced
+// by U+FFFD, as encoding/json does; callers that must keep every byte check
+// utf8.Valid first and send the bytes as base64 instead.
+func appendString[T string | []byte](b []byte, s T) []byte {
+	if !validUTF8(s) {
+		return appendValidString(b, strings.ToValidUTF8(string(s), "\uFFFD"))
+	}
+	return appendValidString(b, s)
+}
+
+func validUTF8[T string | []byte](s T) bool {
+	switch v := any(s).(type) {
+	case string:
+		return utf8.ValidString(v)
+	case []byte:
+		return utf8.Valid(v)
+	}
+	return false
+}
+
+// appendValidString quotes s, which must be valid UTF-8, copying runs of
+// safe bytes at once.
+func appendValidString[T string | []byte](b []byte, s T) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if jsonSafe[c] {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

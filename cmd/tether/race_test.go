@@ -1,0 +1,6 @@
+//go:build linux && race
+
+package main
+
+// raceEnabled: the tests run with -race, so tether is built with it too.
+const raceEnabled = true
