@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ type encoder struct {
 	lastTime time.Time
 	timeText []byte            // `"time":"…",` for lastTime
 	names    map[string][]byte // name → `"name":"…",`
+	// The last name looked up, and its field.
+	lastNameText string
+	lastName     []byte
 }
 
 func newEncoder() *encoder { return &encoder{names: make(map[string][]byte)} }
@@ -62,7 +66,7 @@ func (e *encoder) append(b []byte, r *record) []byte {
 		b = strconv.AppendInt(b, int64(ev.Code), 10)
 		return append(b, "}\n"...)
 	}
-	b = appendString(b, ev.Kind.String())
+	b = appendKind(b, ev.Kind)
 	if ev.Pid != 0 {
 		b = append(b, `,"pid":`...)
 		b = strconv.AppendInt(b, int64(ev.Pid), 10)
@@ -80,7 +84,7 @@ func (e *encoder) append(b []byte, r *record) []byte {
 	case tether.EventStdout, tether.EventStderr:
 		if utf8.Valid(ev.Data) {
 			b = append(b, `,"line":`...)
-			b = appendValidString(b, ev.Data)
+			b = appendValidBytes(b, ev.Data)
 		} else {
 			b = append(b, `,"data":"`...)
 			b = base64.StdEncoding.AppendEncode(b, ev.Data)
@@ -153,7 +157,21 @@ func (e *encoder) timeField(t time.Time) []byte {
 	return e.timeText
 }
 
+// appendKind appends the quoted name of k.
+func appendKind(b []byte, k tether.EventKind) []byte {
+	switch k {
+	case tether.EventStdout:
+		return append(b, `"stdout"`...)
+	case tether.EventStderr:
+		return append(b, `"stderr"`...)
+	}
+	return appendString(b, k.String())
+}
+
 func (e *encoder) nameField(name string) []byte {
+	if e.lastName != nil && name == e.lastNameText {
+		return e.lastName
+	}
 	f, ok := e.names[name]
 	if !ok {
 		f = append([]byte(`"name":`), appendString(nil, name)...)
@@ -162,6 +180,7 @@ func (e *encoder) nameField(name string) []byte {
 			e.names[name] = f
 		}
 	}
+	e.lastNameText, e.lastName = name, f
 	return f
 }
 
@@ -259,4 +278,54 @@ func appendValidString[T string | []byte](b []byte, s T) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendValidBytes is appendValidString for the output path: it finds
+// runs of safe bytes eight at a time.
+func appendValidBytes(b, s []byte) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		for i+8 <= len(s) && !needsEscape8(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
+		c := s[i]
+		if jsonSafe[c] {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// needsEscape8 reports whether one of the eight bytes of x may need
+// escaping: a control character, a quote or a backslash. It may say yes
+// for bytes that need none (the caller then looks byte by byte), never no
+// for bytes that do.
+func needsEscape8(x uint64) bool {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	less := (x - ones*0x20) &^ x                         // a byte below 0x20
+	quote := ((x ^ ones*'"') - ones) &^ (x ^ ones*'"')   // a byte equal to "
+	slash := ((x ^ ones*'\\') - ones) &^ (x ^ ones*'\\') // a byte equal to \
+	return (less|quote|slash)&high != 0
 }

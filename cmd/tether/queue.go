@@ -40,12 +40,15 @@ func (q *eventQueue) push(r record, force bool) {
 		q.mu.Unlock()
 		return
 	}
+	first := len(q.items) == 0
 	q.items = append(q.items, r)
 	q.bytes += r.size()
 	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if first { // the writer may be waiting: it takes everything at once
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
