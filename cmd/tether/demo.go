@@ -168,20 +168,24 @@ func demoSidecar(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "wedge":
 		act = time.After(3 * time.Second)
 	default:
-		fmt.Fprintln(stdout, "healthy, and staying so. That was the whole cycle: press Ctrl-C to stop")
+		act = time.After(300 * time.Millisecond) // once tether has said ready
 	}
 	for {
 		select {
 		case <-act:
 			act = nil
-			if role == "crash" {
+			switch role {
+			case "crash":
 				fmt.Fprintln(stderr, "simulated crash: exiting with status 1 (tether restarts me after a backoff)")
 				return 1
+			case "wedge":
+				wedged.Store(true)
+				fmt.Fprintln(stderr, "simulated wedge: /healthz now hangs; the liveness probe will fail 3 times")
+			default:
+				fmt.Fprintln(stdout, "healthy, and staying so. That was the whole cycle: press Ctrl-C to stop")
 			}
-			wedged.Store(true)
-			fmt.Fprintln(stderr, "simulated wedge: /healthz now hangs; the liveness probe will fail 3 times")
 		case sig := <-stop:
-			fmt.Fprintf(stdout, "got %v: shutting down cleanly\n", sig)
+			fmt.Fprintf(stdout, "got the stop signal (%v): shutting down cleanly\n", sig)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -98,6 +99,29 @@ func helperMain(mode string, args []string) {
 		d, _ := time.ParseDuration(args[0])
 		time.Sleep(d)
 		fmt.Println("listening")
+		select {}
+	case "listen": // args: port, delay, lifetime: listen on the port after delay, close it after lifetime
+		delay, _ := time.ParseDuration(args[1])
+		life, _ := time.ParseDuration(args[2])
+		time.Sleep(delay)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		fmt.Println("listening")
+		time.Sleep(life)
+		ln.Close()
+		fmt.Println("closed")
 		select {}
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
