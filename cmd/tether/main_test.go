@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -34,6 +35,14 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("TETHER_TEST_HELPER"); mode != "" {
 		helperMain(mode, os.Args[1:])
 		os.Exit(0)
+	}
+	// The tests mostly wait on processes: run more of them at once than
+	// the default (GOMAXPROCS), unless -parallel was given.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		flag.Set("test.parallel", "8")
 	}
 	dir, err := os.MkdirTemp("", "tether-cli-test-")
 	if err != nil {

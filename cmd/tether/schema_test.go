@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,6 +71,22 @@ func checkEvent(line []byte, e *event) error {
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(line))
 	if err != nil {
 		return err
+	}
+	// Long chunks are checked here, and validated shortened: a regular
+	// expression over megabytes of base64 would dominate the test run.
+	if m, ok := inst.(map[string]any); ok {
+		for _, k := range []string{"line", "data"} {
+			s, ok := m[k].(string)
+			if !ok || len(s) <= 4096 {
+				continue
+			}
+			if k == "data" {
+				if _, err := base64.StdEncoding.DecodeString(s); err != nil {
+					return fmt.Errorf("data: %v", err)
+				}
+			}
+			m[k] = s[:4096]
+		}
 	}
 	if err := sch["events.schema.json"].Validate(inst); err != nil {
 		return fmt.Errorf("against events.schema.json: %v", err)
