@@ -2,6 +2,7 @@ package tether
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -143,7 +144,9 @@ func (l *loop) startLive(a *attempt) {
 			}
 			cctx, cancel := context.WithTimeout(a.actx, l.spec.LiveTimeout)
 			err := check(cctx)
-			if err != nil && cctx.Err() == context.DeadlineExceeded && a.actx.Err() == nil {
+			if err != nil && cctx.Err() == context.DeadlineExceeded && a.actx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+				// A FuncProbe that returned something else once its
+				// time was up: say that it timed out.
 				err = fmt.Errorf("timed out after %v: %w", l.spec.LiveTimeout, err)
 			}
 			cancel()
