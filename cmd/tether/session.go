@@ -299,6 +299,17 @@ func (s *session) handle(n note) {
 		if !terminal(n.state) && c.phase == phaseEnded {
 			c.phase = phaseLive // started again
 		}
+		if n.state == tether.StateStarting && c.stopBegun {
+			// A start or restart command crossed the stop (the held
+			// supervisor took the Stop first): stop this attempt too.
+			if sup := c.sup.Load(); sup != nil && c.running {
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					sup.Stop(context.Background())
+				}()
+			}
+		}
 	}
 }
 
