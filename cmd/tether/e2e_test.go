@@ -652,7 +652,10 @@ func TestExitWithParent(t *testing.T) {
 			if err := sh.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
-			if !on {
+			if on {
+				// tether and the sidecar are gone within about 2s.
+				noLeftovers(t, 3*time.Second)
+			} else {
 				time.Sleep(500 * time.Millisecond)
 				if s := ofKind(p.all(), "stopping"); len(s) != 0 {
 					t.Fatalf("stopped with --exit-with-parent=false: %v", s)
