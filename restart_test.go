@@ -222,23 +222,25 @@ func TestRestartWindowGivesUp(t *testing.T) {
 func TestHealthyReset(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		run  string
-		want []time.Duration
+		script string
+		want   []time.Duration
 	}{
-		{"300ms", []time.Duration{10, 10, 10}}, // healthy each time: reset
-		{"0s", []time.Duration{10, 20, 40}},    // crashes at once: grows
+		{"sleep 0.5; exit 1", []time.Duration{10, 10, 10}}, // healthy each time: reset
+		{"exit 1", []time.Duration{10, 20, 40}},            // crashes at once: grows
 	} {
 		rec := newRecorder()
-		spec := helperSpec(t, "exit-after", c.run, "1")
+		// sh, not the race-built test binary: its start-up time under
+		// load must not blur "crashed at once" and "ran 0.5 s".
+		spec := Spec{Command: "sh", Args: []string{"-c", c.script}}
 		spec.Backoff = Backoff{Initial: 10 * time.Millisecond, Jitter: -1}
-		spec.HealthyAfter = 200 * time.Millisecond
+		spec.HealthyAfter = 250 * time.Millisecond
 		s := &Supervisor{Spec: spec, OnEvent: rec.on}
 		start(t, s)
 		rec.wait(t, 20*time.Second, 3, func(e Event) bool { return e.Kind == EventRestarting })
 		s.Stop(context.Background())
 		for i, e := range rec.kinds(EventRestarting)[:3] {
 			if e.Delay != c.want[i]*time.Millisecond {
-				t.Errorf("run %s: restart %d delay %v, want %v", c.run, i+1, e.Delay, c.want[i]*time.Millisecond)
+				t.Errorf("%q: restart %d delay %v, want %v", c.script, i+1, e.Delay, c.want[i]*time.Millisecond)
 			}
 		}
 	}
