@@ -136,7 +136,7 @@ func helperMain(mode string, args []string) {
 // passed. args[2] is the behaviour, by attempt: the helper counts its runs in
 // the file $TETHER_TEST_COUNTER, and args[2] is a comma-separated list of
 // behaviours for runs 1, 2, ... (the last repeats): "ok" answers 200,
-// "sick" answers 200 for 300ms then 500 for 300ms, then hangs.
+// "sick" answers 200 for 300ms then 500 for 500ms, then hangs.
 func httpHelper(args []string) {
 	run := 1
 	if f := os.Getenv("TETHER_TEST_COUNTER"); f != "" {
@@ -160,7 +160,7 @@ func httpHelper(args []string) {
 		switch {
 		case mode == "ok" || age < 300*time.Millisecond:
 			w.WriteHeader(200)
-		case age < 600*time.Millisecond:
+		case age < 800*time.Millisecond:
 			w.WriteHeader(500)
 		default:
 			<-r.Context().Done() // wedged

@@ -30,7 +30,7 @@ func TestReadyHTTPAfterDelay(t *testing.T) {
 	// ready follows the moment it could answer closely: the helper prints
 	// "listening" right after binding.
 	l := rec.waitKind(t, 10*time.Second, EventStdout)
-	if d := r.Time.Sub(l.Time); d > 200*time.Millisecond {
+	if d := r.Time.Sub(l.Time); d > 500*time.Millisecond {
 		t.Errorf("ready %v after the server listened", d)
 	}
 	if s.State() != StateRunning {

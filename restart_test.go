@@ -152,7 +152,7 @@ func TestCrashLoopBackoff(t *testing.T) {
 				continue
 			}
 			gap := e.Time.Sub(exitedAt)
-			if d := want[i] * time.Millisecond; gap < d || gap > d+250*time.Millisecond {
+			if d := want[i] * time.Millisecond; gap < d || gap > d+500*time.Millisecond {
 				t.Errorf("restart %d came %v after the exit, want %v", i+1, gap, d)
 			}
 			i++
