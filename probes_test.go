@@ -77,12 +77,12 @@ func TestLivenessUnhealthyRestartsThenRecovers(t *testing.T) {
 	spec.Live = HTTPProbe("http://127.0.0.1:{port}/health")
 	spec.LiveInterval = 100 * time.Millisecond
 	spec.LiveTimeout = 100 * time.Millisecond
-	spec.LiveFailures = 6 // about three 500s, then timeouts, in one run
+	spec.LiveFailures = 8 // at most six 500s fit in the 500 ms phase, then timeouts
 	spec.Backoff.Initial = 10 * time.Millisecond
 	s := &Supervisor{Spec: spec, OnEvent: rec.on}
 	start(t, s)
 	u := rec.waitKind(t, 10*time.Second, EventUnhealthy)
-	if u.Failures != 6 || u.Err == nil {
+	if u.Failures != 8 || u.Err == nil {
 		t.Errorf("unhealthy %+v", u)
 	}
 	ex := rec.waitKind(t, 10*time.Second, EventExited)
