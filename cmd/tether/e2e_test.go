@@ -934,7 +934,7 @@ func TestUpInterleavedFlood(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
 	for i := range 3 {
-		fmt.Fprintf(&b, "[sidecar.f%d]\ncommand = [\"sh\", \"-c\", \"i=0; while [ $i -lt 3000 ]; do echo line-%d-$i; i=$((i+1)); done\"]\nrestart = \"never\"\n", i, i)
+		fmt.Fprintf(&b, "[sidecar.f%d]\n%srestart = \"never\"\n", i, helperCommand("count", fmt.Sprintf("line-%d-", i), "3000"))
 	}
 	dir := writeConfig(t, b.String())
 	out, _, code := tetherExec(t, dir, "", "up")

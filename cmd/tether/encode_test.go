@@ -40,7 +40,7 @@ func TestEncoderAgainstEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	enc := newEncoder()
 	base := time.Date(2026, 3, 4, 5, 6, 7, 8, time.FixedZone("X", 3600))
-	for i := range 3000 {
+	for i := range 1000 {
 		valid := i%2 == 0
 		ev := tether.Event{
 			Time:     base.Add(time.Duration(r.Int64N(1e15))),
@@ -220,7 +220,7 @@ func TestWriterFlushesWhenIdle(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	const n = 100000
+	const n = 20000
 	for i := range n {
 		q.push(record{ev: tether.Event{Time: time.Now(), Name: "a", Kind: tether.EventStdout, Pid: 1, Attempt: 1, Data: []byte(strings.Repeat("x", i%100))}}, false)
 	}

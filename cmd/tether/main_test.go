@@ -88,6 +88,13 @@ func helperMain(mode string, args []string) {
 		go func() { writeChopped(os.Stderr, hostileStream(seed+1), seed+1); close(done) }()
 		writeChopped(os.Stdout, hostileStream(seed), seed)
 		<-done
+	case "count": // print args[0] followed by 0..args[1]-1, one per line
+		n, _ := strconv.Atoi(args[1])
+		w := bufio.NewWriter(os.Stdout)
+		for i := range n {
+			fmt.Fprintf(w, "%s%d\n", args[0], i)
+		}
+		w.Flush()
 	case "cat": // copy stdin to stdout, then wait to be stopped
 		fmt.Println("up")
 		io.Copy(os.Stdout, os.Stdin)
@@ -138,14 +145,14 @@ func helperMain(mode string, args []string) {
 	}
 }
 
-// hostileStream is about 3 MB of output that tests the NDJSON path: random
-// bytes (invalid UTF-8 included), control characters, quotes and
-// backslashes, \r, valid multi-byte text, a line of 2.5 MiB (three chunks),
-// and a last line without a newline.
+// hostileStream is about 3.3 MB of output that tests the NDJSON path:
+// random bytes (invalid UTF-8 included), control characters, quotes and
+// backslashes, \r, valid multi-byte text, a line of 2.25 MiB (three
+// chunks), and a last line without a newline.
 func hostileStream(seed uint64) []byte {
 	r := rand.New(rand.NewPCG(seed, seed))
 	var b []byte
-	for len(b) < 3<<20 {
+	for len(b) < 1<<20 {
 		switch r.IntN(10) {
 		case 0:
 			b = append(b, '\n')
@@ -163,8 +170,8 @@ func hostileStream(seed uint64) []byte {
 			}
 			b = append(b, '\n')
 		}
-		if len(b) > 1<<20 && len(b) < 1<<20+400 {
-			long := bytes.Repeat([]byte("long line é "), (5<<19)/12)
+		if len(b) > 1<<19 && len(b) < 1<<19+400 {
+			long := bytes.Repeat([]byte("long line é "), (9<<18)/12)
 			b = append(b, long...)
 			b = append(b, '\n')
 		}
@@ -268,6 +275,7 @@ type tproc struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	text   bool // stdout is --output text: lines are kept in raw only
+	check  eventChecker
 	stdin  io.WriteCloser
 	stderr bytes.Buffer
 
@@ -370,7 +378,7 @@ func (p *tproc) read(out io.Reader) {
 			var e event
 			var err error
 			if !p.text {
-				err = checkEvent(line, &e)
+				err = p.check.event(line, &e)
 			}
 			p.mu.Lock()
 			p.raw = append(p.raw, line)
@@ -550,12 +558,13 @@ func tetherExec(t testing.TB, dir, stdin string, args ...string) (string, string
 func decodeAll(t testing.TB, out string) []event {
 	t.Helper()
 	var evs []event
+	var check eventChecker
 	for _, line := range strings.SplitAfter(out, "\n") {
 		if line == "" {
 			continue
 		}
 		var e event
-		if err := checkEvent([]byte(line), &e); err != nil {
+		if err := check.event([]byte(line), &e); err != nil {
 			t.Fatalf("stdout line: %v: %q", err, line)
 		}
 		evs = append(evs, e)
