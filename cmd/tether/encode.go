@@ -219,15 +219,10 @@ func appendDigits(b []byte, v, width int) []byte {
 	return append(b, tmp[:width]...)
 }
 
-// jsonSafe marks the bytes that go into a JSON string as they are: every
-// byte but the quote, the backslash and the control characters. Bytes of
-// 0x80 and above are safe once the text is known to be valid UTF-8.
-var jsonSafe = func() (t [256]bool) {
-	for i := range t {
-		t[i] = i >= 0x20 && i != '"' && i != '\\'
-	}
-	return t
-}()
+// jsonSafe reports whether c goes into a JSON string as it is: every byte
+// but the quote, the backslash and the control characters. Bytes of 0x80
+// and above are safe once the text is known to be valid UTF-8.
+func jsonSafe(c byte) bool { return c >= 0x20 && c != '"' && c != '\\' }
 
 const hexDigits = "0123456789abcdef"
 
@@ -258,7 +253,7 @@ func appendValidString[T string | []byte](b []byte, s T) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if jsonSafe[c] {
+		if jsonSafe(c) {
 			continue
 		}
 		b = append(b, s[start:i]...)
@@ -293,7 +288,7 @@ func appendValidBytes(b, s []byte) []byte {
 			break
 		}
 		c := s[i]
-		if jsonSafe[c] {
+		if jsonSafe(c) {
 			continue
 		}
 		b = append(b, s[start:i]...)

@@ -272,3 +272,26 @@ func BenchmarkEncodeLine(b *testing.B) {
 		buf = enc.append(buf[:0], &rec)
 	}
 }
+
+// Text for people: names padded to one width and coloured, stderr's bar
+// red, sentences for lifecycle events, state changes left out.
+func TestTextFormat(t *testing.T) {
+	t.Parallel()
+	f := newTextFormat([]string{"a", "longer"}, true)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.Local)
+	line := string(f.format(nil, &record{ev: tether.Event{Time: at, Name: "a", Kind: tether.EventStderr, Data: []byte("bad \xff")}}))
+	if !strings.HasPrefix(line, ansiDim+"03:04:05.000"+ansiReset+" "+nameColor(0)+"a"+ansiReset+"     "+ansiRed+" | "+ansiReset+"bad \uFFFD\n") {
+		t.Errorf("stderr line %q", line)
+	}
+	line = string(f.format(nil, &record{ev: tether.Event{Time: at, Name: "longer", Kind: tether.EventReady, Pid: 7, After: 1500 * time.Microsecond}}))
+	if !strings.Contains(line, nameColor(1)+"longer") || !strings.Contains(line, "ready after 2ms (pid 7)") {
+		t.Errorf("ready line %q", line)
+	}
+	if s := f.format(nil, &record{ev: tether.Event{Time: at, Name: "a", Kind: tether.EventState}}); len(s) != 0 {
+		t.Errorf("state shown: %q", s)
+	}
+	plain := newTextFormat([]string{"a"}, false)
+	if s := string(plain.format(nil, &record{kind: recStopping, reason: "stdin", ev: tether.Event{Time: at, Name: "a"}})); strings.Contains(s, "\x1b") || !strings.Contains(s, "a * stopping because standard input ended") {
+		t.Errorf("stopping line %q", s)
+	}
+}
