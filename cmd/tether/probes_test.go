@@ -3,6 +3,10 @@
 package main
 
 import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -77,6 +81,63 @@ func TestUnhealthy(t *testing.T) {
 	p.signal(sigTERM)
 	if code := p.wait(20 * time.Second); code != 0 {
 		t.Fatalf("exit status %d", code)
+	}
+	noLeftovers(t, 2*time.Second)
+}
+
+// Flags that shape the sidecar, end to end: --dir, --env with {port},
+// a fixed --port, an exec readiness probe, --stop-signal.
+func TestRunSidecarFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	p := startTether(t, "", "run", "--dir", dir, "--env", "P=val-{port}", "--port", strconv.Itoa(port),
+		"--ready", fmt.Sprintf(`exec:test -e %s`, filepath.Join(dir, "ready")), "--stop-signal", "INT", "--",
+		"sh", "-c", `trap 'echo got INT; exit 0' INT; echo "dir=$(pwd) env=$P arg={port}"; sleep 0.2; touch ready; while :; do sleep 0.05; done`)
+	sp, _ := p.waitKind(20*time.Second, 0, "spawned")
+	if sp.num("port") != port {
+		t.Errorf("spawned %s, want port %d", sp, port)
+	}
+	rd, _ := p.waitKind(20*time.Second, 0, "ready")
+	if rd.num("after_ms") < 150 {
+		t.Errorf("ready %s before the exec probe could pass", rd)
+	}
+	want := fmt.Sprintf("dir=%s env=val-%d arg=%d", dir, port, port)
+	if out := ofKind(p.all(), "stdout"); len(out) == 0 || out[0].str("line") != want {
+		t.Errorf("output %v, want %q", out, want)
+	}
+	p.signal(sigTERM)
+	if code := p.wait(20 * time.Second); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	if out := ofKind(p.all(), "stdout"); out[len(out)-1].str("line") != "got INT" {
+		t.Errorf("the stop signal was not INT: %v", out)
+	}
+	noLeftovers(t, 2*time.Second)
+}
+
+// --grace: a sidecar that ignores the stop signal is killed, with its whole
+// tree, once the grace period is over.
+func TestGraceThenKill(t *testing.T) {
+	t.Parallel()
+	flags, argv := helperArgv("stubborn")
+	p := startTether(t, "", runArgs(append(flags, "--grace", "300ms"), argv...)...)
+	p.waitFor(20*time.Second, 0, "up", func(e event) bool { return e.str("line") == "up" })
+	t0 := time.Now()
+	p.signal(sigTERM)
+	if code := p.wait(20 * time.Second); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	if d := time.Since(t0); d < 250*time.Millisecond || d > 10*time.Second {
+		t.Errorf("stopped after %v, want about the 300ms grace", d)
+	}
+	if ex := ofKind(p.all(), "exited")[0]; ex.str("signal") != "KILL" || ex["expected"] != true {
+		t.Errorf("exited %s", ex)
 	}
 	noLeftovers(t, 2*time.Second)
 }
