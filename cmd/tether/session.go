@@ -177,7 +177,9 @@ func (s *session) run(ctx context.Context, ppid int) int {
 	defer catchSIGPIPE()()
 
 	var parentGone <-chan struct{}
-	if s.proc.exitWithParent {
+	// A ppid of 0 means no parent is known (Windows reports it for a process
+	// whose parent is not a Windows process, as under Wine): nothing to watch.
+	if s.proc.exitWithParent && ppid > 0 {
 		gone, stop := watchParent(ppid)
 		defer stop()
 		parentGone = gone
