@@ -197,7 +197,11 @@ func (s *session) command(line []byte) {
 			}
 			s.start(c)
 		case phaseLive:
-			if cmd.Cmd == "start" || sup == nil || c.stopBegun {
+			if c.stopBegun {
+				bad(c.name, fmt.Errorf("%s is stopping", c.name))
+				return
+			}
+			if cmd.Cmd == "start" || sup == nil {
 				return // already supervised
 			}
 			s.pending++

@@ -38,7 +38,6 @@ type session struct {
 	// Owned by loop.
 	stopping    bool   // an orderly stop of everything began
 	killing     bool   // a second interrupt: kill everything now
-	outBroken   bool   // stdout cannot be written
 	pending     int    // Start and Restart calls in flight
 	failed      bool   // a sidecar ended with a non-zero status
 	failedCode  int    // the first such status
@@ -232,8 +231,7 @@ func (s *session) run(ctx context.Context, ppid int) int {
 		case <-parentGone:
 			parentGone = nil
 			s.beginStop("parent")
-		case <-brokenCh:
-			s.outBroken = true
+		case <-brokenCh: // the host stopped reading: treated as its death
 			s.beginStop("parent")
 		}
 		s.progress()
