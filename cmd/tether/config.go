@@ -221,11 +221,8 @@ func parseConfig(path, text string) (*fileConfig, error) {
 		} else if !filepath.IsAbs(sc.spec.Dir) {
 			sc.spec.Dir = filepath.Join(base, sc.spec.Dir)
 		}
-		err := sc.finish(func(key string) string {
-			return fmt.Sprintf("tether up: %s: %s", path, prefix+key)
-		})
-		if err != nil {
-			return nil, &usageError{msg: err.Error()}
+		if err := sc.finish(func(key string) string { return prefix + key }, " = "); err != nil {
+			return nil, fail("%v", err)
 		}
 		fc.sidecars = append(fc.sidecars, sc)
 		byName[name] = sc

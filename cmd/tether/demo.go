@@ -54,11 +54,11 @@ func cmdDemo(ctx context.Context, ppid int, args []string, stdin io.Reader, stdo
 		return 1
 	}
 	sc := demoConfig(exe, true)
-	if err := sc.finish(func(k string) string { return "tether demo: " + k }); err != nil {
+	if err := sc.finish(func(k string) string { return "tether demo: " + k }, " "); err != nil {
 		// Probes not available in this build: show the rest.
 		fmt.Fprintf(stderr, "tether demo: running without probes (%v)\n", err)
 		sc = demoConfig(exe, false)
-		if err := sc.finish(func(k string) string { return "tether demo: " + k }); err != nil {
+		if err := sc.finish(func(k string) string { return "tether demo: " + k }, " "); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}

@@ -68,7 +68,6 @@ func (e allowErr) Error() string { return string(e) }
 const (
 	allowDur      = "want a Go duration such as 250ms, 5s or 1m30s"
 	allowPosDur   = "want a positive Go duration such as 250ms, 5s or 1m30s"
-	allowProbe    = "want http://HOST:PORT/PATH, https://…, tcp://HOST:PORT, exec:COMMAND ARGS, log:REGEX or notify"
 	allowSignal   = "want a signal name such as TERM, INT, HUP, KILL, or a number"
 	allowBool     = "want true or false"
 	allowLifeline = "want stdin or none"
@@ -100,7 +99,11 @@ func sidecarOptions() []option {
 				}
 				p, err := tether.ParseProbe(s)
 				if err != nil {
-					return allowErr(fmt.Sprintf("%s (%s)", allowProbe, strings.TrimPrefix(err.Error(), "tether: ")))
+					// ParseProbe's message names the probe and what is
+					// allowed; the caller names the probe already.
+					msg := strings.TrimPrefix(err.Error(), "tether: ")
+					msg = strings.TrimPrefix(msg, fmt.Sprintf("probe %q: ", s))
+					return allowErr(msg)
 				}
 				*field(&t.sc.spec) = p
 				return nil
@@ -502,20 +505,21 @@ func showValue(v any) string {
 }
 
 // finish checks a sidecar's settings as a whole and fills in its name. where
-// names a key as the user gave it (--backoff-max, sidecar.api.backoff_max).
-func (c *sidecarConfig) finish(where func(key string) string) error {
+// names a key as the user gave it (--backoff-max, sidecar.api.backoff_max),
+// and sep goes between it and a value (" " for a flag, " = " for a key).
+func (c *sidecarConfig) finish(where func(key string) string, sep string) error {
 	if len(c.command) == 0 {
 		return fmt.Errorf("%s: missing: a sidecar needs a command", where("command"))
 	}
 	if c.bundled {
 		if strings.ContainsAny(c.command[0], `/\`) {
-			return fmt.Errorf("%s %q: with bundled, the program must be a plain file name such as \"server\", not a path", where("command"), c.command[0])
+			return fmt.Errorf("%s%s%q: with bundled, the program must be a plain file name such as \"server\", not a path", where("command"), sep, c.command[0])
 		}
 	}
 	if c.name == "" {
 		c.name = baseName(c.command[0])
 		if checkName(c.name) != nil {
-			return fmt.Errorf("%s %q: its base name %q cannot name the sidecar: give a name", where("command"), c.command[0], c.name)
+			return fmt.Errorf("%s%s%q: its base name %q cannot name the sidecar: give a name", where("command"), sep, c.command[0], c.name)
 		}
 	}
 	s := &c.spec
@@ -529,17 +533,19 @@ func (c *sidecarConfig) finish(where func(key string) string) error {
 	if maxd == 0 {
 		maxd = tether.DefaultBackoffMax
 	}
-	if maxd < initial {
-		k := "backoff_max"
-		if !c.given["backoff_max"] {
-			k = "backoff_initial"
-		}
-		return fmt.Errorf("%s: backoff_max (%v) must not be less than backoff_initial (%v)", where(k), maxd, initial)
+	if maxd < initial && c.given["backoff_max"] && c.given["backoff_initial"] {
+		// (With one of them left at its default, the maximum follows the
+		// initial delay, as in the library.)
+		return fmt.Errorf("%s%s%q: must not be less than %s (%v)", where("backoff_max"), sep, maxd.String(), where("backoff_initial"), initial)
 	}
 	if err := s.Validate(); err != nil {
 		var fe *tether.FieldError
 		if errors.As(err, &fe) {
-			return fmt.Errorf("%s %s: %s", where(fieldKey(fe.Field)), fe.Value, fe.Allow)
+			v := fe.Value
+			if !strings.HasPrefix(v, `"`) {
+				v = strconv.Quote(v)
+			}
+			return fmt.Errorf("%s%s%s: %s", where(fieldKey(fe.Field)), sep, v, fe.Allow)
 		}
 		return err
 	}
@@ -722,11 +728,14 @@ func runConfig(args []string) (*sidecarConfig, *procConfig, bool, error) {
 	err = sc.finish(func(key string) string {
 		for _, o := range sidecarOptions() {
 			if o.key == key && o.flag != "" {
-				return "tether run: --" + o.flag
+				return "--" + o.flag
 			}
 		}
-		return "tether run: COMMAND"
-	})
+		return "COMMAND"
+	}, " ")
+	if err != nil {
+		err = fmt.Errorf("tether run: %w", err)
+	}
 	if err != nil {
 		return nil, nil, false, &usageError{msg: err.Error()}
 	}
