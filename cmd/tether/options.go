@@ -138,7 +138,7 @@ func sidecarOptions() []option {
 				t.sc.bundled = b
 				return err
 			}},
-		{flag: "dir", key: "dir", arg: "DIR", def: "inherit", help: "working directory (in tether.toml: relative to the file; default the file's directory)",
+		{flag: "dir", key: "dir", arg: "DIR", def: "inherit", help: "working directory (in tether.toml relative to the file, and by default the file's directory)",
 			set: func(t target, v any) error {
 				s, err := stringValue(v)
 				if err == nil && s == "" {
