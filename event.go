@@ -12,7 +12,8 @@ type EventKind int
 // The kinds of event, named as the command line's NDJSON names them.
 const (
 	_ EventKind = iota
-	// EventSpawned: a child process started. Pid, Attempt, Port.
+	// EventSpawned: a child process started. Pid, Attempt, Port,
+	// Containment.
 	EventSpawned
 	// EventStdout: one chunk of the child's standard output. Data, Partial.
 	EventStdout
@@ -72,6 +73,12 @@ type Event struct {
 	Attempt int       // 1 for the first spawn, counting up across restarts
 
 	Port int // spawned: the attempt's port, or 0
+
+	// Containment names how the attempt's tree is held (spawned): "cgroup",
+	// "subreaper" or "group" on unix, "job-object" on Windows, followed by
+	// "+watcher" when a watcher process will empty it should the host die
+	// (see RunWatcherIfRequested).
+	Containment string
 
 	// Data is one chunk of output (stdout, stderr), without its newline.
 	// Bytes are as the child wrote them, valid UTF-8 or not.

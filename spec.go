@@ -56,6 +56,11 @@ type Spec struct {
 	// means 2s.
 	DrainTimeout time.Duration
 
+	// Containment says how the attempt's process tree is held together so
+	// that a stop, and the host's death, leave none of it behind. The zero
+	// value, ContainmentAuto, is the strongest the system offers.
+	Containment Containment
+
 	// Restart says when an exit nobody asked for is followed by a new
 	// attempt. The zero value is RestartAlways.
 	Restart RestartPolicy
@@ -222,6 +227,9 @@ func (s *Spec) Validate() error {
 		if d.d < 0 {
 			return bad(d.name, d.d.String(), "must not be negative (zero means the default)")
 		}
+	}
+	if !containmentSupported(s.Containment) {
+		return bad("Containment", s.Containment.String(), "want auto or group; cgroup and subreaper exist on Linux only, and Windows has auto only")
 	}
 	if s.Restart < RestartAlways || s.Restart > RestartNever {
 		return bad("Restart", s.Restart.String(), "want RestartAlways, RestartOnFailure or RestartNever")

@@ -1,6 +1,9 @@
 // Package proc is tether's operating-system layer: it starts a child in a
-// containment unit of its own (a process group on unix, a job object on
-// Windows), signals and kills the whole unit, and says when it is empty.
+// containment unit of its own (on Linux a cgroup, or a process group watched
+// by a child subreaper, or a process group alone; a process group on other
+// unix systems; a job object on Windows), signals and kills the whole unit,
+// and says when it is empty. A watcher process (see RunWatcherIfRequested)
+// empties the units of a host that dies without stopping them.
 //
 // Shared code never branches on the operating system: every OS implements the
 // same unexported functions, selected by file name.
@@ -23,6 +26,15 @@ type Attr struct {
 	Stdin  *os.File // read end handed to the child
 	Stdout *os.File // write end handed to the child
 	Stderr *os.File // write end handed to the child
+
+	// Containment is the containment asked for; the zero value, ModeAuto,
+	// picks the strongest available. A mode the system cannot give makes
+	// Start fail with an error matching ErrUnavailable.
+	Containment Mode
+
+	// Test knobs, zero in production.
+	noCgroupKill bool   // act as if the kernel had no cgroup.kill (before 5.14)
+	cgroupParent string // create attempt cgroups here instead of in the host's
 }
 
 // ErrGroupGone reports that a signal found no process left to deliver to.
@@ -39,7 +51,17 @@ type Group struct {
 // start starts the child described by a inside a new containment unit. It
 // runs on the goroutine a Launcher provides.
 func start(a Attr) (*Group, error) {
-	cmd := &exec.Cmd{
+	g := &Group{done: make(chan struct{})}
+	if err := startSys(g, a); err != nil {
+		g.sys.release()
+		return nil, err
+	}
+	return g, nil
+}
+
+// newCmd returns a fresh, unstarted command for a.
+func newCmd(a Attr) *exec.Cmd {
+	return &exec.Cmd{
 		Path:   a.Path,
 		Args:   a.Args,
 		Dir:    a.Dir,
@@ -48,12 +70,6 @@ func start(a Attr) (*Group, error) {
 		Stdout: a.Stdout,
 		Stderr: a.Stderr,
 	}
-	g := &Group{cmd: cmd, done: make(chan struct{})}
-	if err := g.sys.start(cmd); err != nil {
-		g.sys.release()
-		return nil, err
-	}
-	return g, nil
 }
 
 // Pid returns the child's process id.
@@ -97,11 +113,15 @@ func (g *Group) Alive() bool {
 	}
 }
 
-// Release frees what the unit holds (a job handle, a cgroup). Call it once
-// the unit is empty.
+// Release frees what the unit holds (a job handle, a cgroup, the host's
+// subreaper flag, the watcher's record of it). Call it once the unit is
+// empty.
 func (g *Group) Release() { g.sys.release() }
 
-// Mode names the containment in use for this group, for diagnostics.
+// Mode names the containment in use for this group: "cgroup", "subreaper"
+// or "group" on unix, followed by "+watcher" when a watcher process will
+// empty the unit should the host die ("cgroup+watcher"); "job-object" on
+// Windows.
 func (g *Group) Mode() string { return g.sys.mode() }
 
 // InterruptRead unblocks a pending or future Read on the read end r of a

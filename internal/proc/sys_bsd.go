@@ -2,11 +2,33 @@
 
 package proc
 
-import "syscall"
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"syscall"
+)
 
+// setPlatformAttr adds nothing here: there is no parent-death signal
+// outside Linux (the watcher stands in for it).
 func setPlatformAttr(*syscall.SysProcAttr) {}
 
-// groupHasLiveMember is reached only when kill(-pgid, 0) found members.
-// launchd and the BSD inits reap orphans promptly, so those members are
-// taken as alive.
-func groupHasLiveMember(int) bool { return true }
+// newContainer: only the process group exists here. ModeCgroup and
+// ModeSubreaper are Linux's.
+func newContainer(a Attr, _ string) (container, error) {
+	switch a.Containment {
+	case ModeAuto, ModeGroup:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: %s: Linux only, not on %s: %w", ErrUnavailable, a.Containment, runtime.GOOS, errors.ErrUnsupported)
+}
+
+func fallbackContainer(string) container { return nil }
+
+// subreaperFlag: there is no subreaper here.
+type subreaperFlag struct{}
+
+// There are no cgroups here: nothing ever records one for the watcher.
+func killCgroup(string)           {}
+func cgroupPopulated(string) bool { return false }
+func removeCgroup(string) bool    { return true }

@@ -1,9 +1,7 @@
 package proc
 
 import (
-	"bytes"
 	"os"
-	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -11,47 +9,47 @@ import (
 
 func setPlatformAttr(a *syscall.SysProcAttr) {
 	// The child dies with the thread that started it; the Launcher keeps
-	// that thread alive until every child is gone.
+	// that thread alive until every child is gone (golang/go#27505).
 	a.Pdeathsig = syscall.SIGKILL
 }
 
-// groupHasLiveMember reports whether a process that is not a zombie has
-// process group pgid. It is asked only when kill(-pgid, 0) found members:
-// orphans whose new parent does not reap them (a container's init, say)
-// linger as zombies and must not count.
-func groupHasLiveMember(pgid int) bool {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return true
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return true
-	}
-	want := []byte(strconv.Itoa(pgid))
-	for _, n := range names {
-		if n[0] < '0' || n[0] > '9' {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + n + "/stat")
+// newContainer returns what the mode asked for in a adds to the process
+// group of attempt id: a cgroup, the subreaper's bookkeeping, or nothing
+// (nil) for ModeGroup. ModeAuto takes the first that works of cgroup,
+// subreaper and group; a mode asked for by name is that mode or an error
+// matching ErrUnavailable.
+func newContainer(a Attr, id string) (container, error) {
+	switch a.Containment {
+	case ModeGroup:
+		return nil, nil
+	case ModeCgroup:
+		c, err := newCgroup(a, id)
 		if err != nil {
-			continue
+			return nil, err
 		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and ')'.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
+		return c, nil
+	case ModeSubreaper:
+		c, err := newSubreaper(id)
+		if err != nil {
+			return nil, err
 		}
-		f := bytes.Fields(b[i+1:])
-		if len(f) < 3 {
-			continue
+		return c, nil
+	case ModeAuto:
+		if c, err := newCgroup(a, id); err == nil {
+			return c, nil
 		}
-		if bytes.Equal(f[2], want) && f[0][0] != 'Z' && f[0][0] != 'X' {
-			return true
-		}
+		return fallbackContainer(id), nil
 	}
-	return false
+	return nil, unavailable(a.Containment, "unknown mode", nil)
+}
+
+// fallbackContainer is what ModeAuto uses without a cgroup: the subreaper,
+// or, should even prctl fail (Linux before 3.4), the process group alone.
+func fallbackContainer(id string) container {
+	if c, err := newSubreaper(id); err == nil {
+		return c
+	}
+	return nil
 }
 
 func tunePipe(f *os.File) {

@@ -6,30 +6,107 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// sysGroup on unix is a process group led by the child. Its id stays
-// reserved while any member (or the unreaped leader) exists; once the leader
-// is reaped, a signal to the group is safe as long as members remain, and a
-// recycled id would need the kernel to cycle through the whole pid space
-// between two of our checks (milliseconds apart), which cannot happen.
+// sysGroup on unix is a process group led by the child, plus what the
+// containment mode adds to it (a container: on Linux a cgroup, or the
+// subreaper's bookkeeping), plus the record the host's watcher keeps of it.
+//
+// The group id stays reserved while any member (or the unreaped leader)
+// exists; once the leader is reaped, a signal to the group is safe as long as
+// members remain, and a recycled id would need the kernel to cycle through
+// the whole pid space between two of our checks (milliseconds apart).
 type sysGroup struct {
-	pgid int
+	pgid     int
+	id       string      // the attempt's tag: see attemptEnv
+	c        container   // nil: the process group alone
+	watched  bool        // the host's watcher empties the unit if the host dies
+	killing  atomic.Bool // a kill was asked for: alive kills stragglers again
+	released atomic.Bool
 }
 
-func (s *sysGroup) start(cmd *exec.Cmd) error {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	setPlatformAttr(cmd.SysProcAttr)
-	if err := cmd.Start(); err != nil {
+// A container is what a containment mode adds to the process group. Its
+// methods are safe for concurrent use.
+type container interface {
+	// mode is the mode it implements.
+	mode() Mode
+	// prepare sets what the child must be started with.
+	prepare(*syscall.SysProcAttr)
+	// started is told the child's pid once it runs.
+	started(pid int)
+	// signal sends sig to every member that is not in the child's process
+	// group (kill(-pgid) reached those) and reports whether any member
+	// is left.
+	signal(sig unix.Signal) bool
+	// kill kills every member.
+	kill() error
+	// alive reports whether a member that is not a zombie is left. When
+	// killing it kills those it finds again: one may have been forked
+	// while the kill was under way.
+	alive(killing bool) bool
+	// release frees what the container holds. It reports false when it
+	// could not (a cgroup that is not empty), and the watcher then keeps
+	// its record, so that the host's exit still empties it.
+	release() bool
+	// cgroupDir is the attempt's cgroup directory, or "".
+	cgroupDir() string
+}
+
+func startSys(g *Group, a Attr) error { return g.sys.start(g, a) }
+
+func (s *sysGroup) start(g *Group, a Attr) error {
+	s.id = newAttemptID()
+	env := a.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	a.Env = withAttemptTag(env, s.id)
+	c, err := newContainer(a, s.id)
+	if err != nil {
 		return err
 	}
-	s.pgid = cmd.Process.Pid
-	return nil
+	for {
+		s.c = c
+		cmd := newCmd(a)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		setPlatformAttr(cmd.SysProcAttr)
+		cg := ""
+		if c != nil {
+			c.prepare(cmd.SysProcAttr)
+			cg = c.cgroupDir()
+		}
+		// The watcher hears of the attempt before its child exists:
+		// should the host die in between, the tag and the cgroup are
+		// enough to find everything.
+		s.watched = host.watch.watch(s.id, watchEntry{cgroup: cg})
+		err := cmd.Start()
+		if err != nil && a.Containment == ModeAuto && c != nil && c.mode() == ModeCgroup {
+			// Starting into the cgroup may be what failed (clone3
+			// without CLONE_INTO_CGROUP before Linux 5.7, a cgroup
+			// that refuses processes): try once without it. A
+			// program that cannot be run fails the same way again.
+			c.release()
+			c = fallbackContainer(s.id)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		g.cmd = cmd
+		s.pgid = cmd.Process.Pid
+		if c != nil {
+			c.started(s.pgid)
+		}
+		if s.watched {
+			s.watched = host.watch.watch(s.id, watchEntry{pgid: s.pgid, cgroup: cg})
+		}
+		return nil
+	}
 }
 
 func (s *sysGroup) signal(g *Group, sig os.Signal) error {
@@ -37,32 +114,80 @@ func (s *sysGroup) signal(g *Group, sig os.Signal) error {
 	if !ok {
 		return fmt.Errorf("proc: unsupported signal %v", sig)
 	}
-	if err := unix.Kill(-s.pgid, ssig); err != nil {
-		if errors.Is(err, unix.ESRCH) {
-			return ErrGroupGone
-		}
+	err := unix.Kill(-s.pgid, ssig)
+	gone := errors.Is(err, unix.ESRCH)
+	if err != nil && !gone {
 		return fmt.Errorf("proc: signal %v to process group %d: %w", sig, s.pgid, err)
+	}
+	if s.c != nil && s.c.signal(ssig) {
+		gone = false
+	}
+	if gone {
+		return ErrGroupGone
 	}
 	// Like systemd, follow a stop signal with SIGCONT so that stopped
 	// members can act on it.
 	if ssig != unix.SIGKILL && ssig != unix.SIGCONT && ssig != 0 {
 		_ = unix.Kill(-s.pgid, unix.SIGCONT)
+		if s.c != nil {
+			s.c.signal(unix.SIGCONT)
+		}
 	}
 	return nil
 }
 
-func (s *sysGroup) kill(g *Group) error { return s.signal(g, unix.SIGKILL) }
+func (s *sysGroup) kill(g *Group) error {
+	s.killing.Store(true)
+	err := unix.Kill(-s.pgid, unix.SIGKILL)
+	if s.c != nil {
+		return s.c.kill()
+	}
+	if errors.Is(err, unix.ESRCH) {
+		return ErrGroupGone
+	}
+	if err != nil {
+		return fmt.Errorf("proc: kill process group %d: %w", s.pgid, err)
+	}
+	return nil
+}
 
 func (s *sysGroup) alive(g *Group) bool {
+	killing := s.killing.Load()
+	if s.c != nil {
+		return s.c.alive(killing)
+	}
+	if killing {
+		_ = unix.Kill(-s.pgid, unix.SIGKILL)
+	}
 	if err := unix.Kill(-s.pgid, 0); errors.Is(err, unix.ESRCH) {
 		return false
 	}
 	return groupHasLiveMember(s.pgid)
 }
 
-func (s *sysGroup) release() {}
+func (s *sysGroup) release() {
+	if s.released.Swap(true) {
+		return
+	}
+	kept := false
+	if s.c != nil {
+		kept = !s.c.release()
+	}
+	if !kept && s.id != "" {
+		host.watch.forget(s.id)
+	}
+}
 
-func (s *sysGroup) mode() string { return "process-group" }
+func (s *sysGroup) mode() string {
+	m := ModeGroup
+	if s.c != nil {
+		m = s.c.mode()
+	}
+	if s.watched {
+		return m.String() + "+watcher"
+	}
+	return m.String()
+}
 
 func interruptRead(r *os.File) {
 	_ = r.SetReadDeadline(time.Now())

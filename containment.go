@@ -1,0 +1,87 @@
+package tether
+
+import (
+	"fmt"
+
+	"tether.dev/tether/internal/proc"
+)
+
+// Containment says how an attempt's process tree is held together, so that a
+// stop, and the host's own death, leave nothing of it behind. The zero value,
+// ContainmentAuto, picks the strongest the system offers. docs/containment.md
+// says exactly what each mode guarantees on each system.
+type Containment int
+
+const (
+	// ContainmentAuto is the strongest available: on Linux a cgroup where
+	// a writable cgroup v2 is found, else the subreaper; the process group
+	// on macOS and the BSDs; a job object on Windows.
+	ContainmentAuto Containment = iota
+	// ContainmentCgroup (Linux) puts every attempt in a cgroup v2 of its
+	// own, entered before the child runs: stop and kill reach every
+	// descendant, setsid'd and double-forked ones included. It needs a
+	// writable cgroup v2 (root, or a systemd-delegated subtree).
+	ContainmentCgroup
+	// ContainmentSubreaper (Linux) makes the host a child subreaper while
+	// the attempt lives, so that descendants whose parent died are
+	// re-parented to the host, found and killed.
+	ContainmentSubreaper
+	// ContainmentGroup relies on the child's process group alone: a
+	// descendant that calls setsid or setpgid escapes a stop.
+	ContainmentGroup
+)
+
+var containmentNames = [...]string{"auto", "cgroup", "subreaper", "group"}
+
+// String returns the mode's name as the command line spells it.
+func (c Containment) String() string {
+	if c >= 0 && int(c) < len(containmentNames) {
+		return containmentNames[c]
+	}
+	return fmt.Sprintf("Containment(%d)", int(c))
+}
+
+// ParseContainment parses "auto", "cgroup", "subreaper" or "group".
+func ParseContainment(s string) (Containment, error) {
+	for i, n := range containmentNames {
+		if s == n {
+			return Containment(i), nil
+		}
+	}
+	return 0, fmt.Errorf("tether: containment %q: want auto, cgroup, subreaper or group", s)
+}
+
+// procMode is the OS layer's name for c.
+func (c Containment) procMode() proc.Mode {
+	switch c {
+	case ContainmentCgroup:
+		return proc.ModeCgroup
+	case ContainmentSubreaper:
+		return proc.ModeSubreaper
+	case ContainmentGroup:
+		return proc.ModeGroup
+	}
+	return proc.ModeAuto
+}
+
+// RunWatcherIfRequested lets tether protect against the host's own death.
+// Call it first thing in main, before anything with side effects:
+//
+//	func main() {
+//		tether.RunWatcherIfRequested()
+//		...
+//	}
+//
+// In the host it returns at once. With it in place, tether starts one small
+// watcher process per host (a re-execution of the host's executable, which
+// this call turns into the watcher and never returns from): it holds a
+// lifeline pipe from the host and, when the host dies — even by SIGKILL —
+// kills every sidecar tree the host had not stopped, cgroup and all (its
+// spawned event then reports containment "...+watcher"). Without the call,
+// tether runs no watcher and the host's death takes down only what the
+// operating system kills by itself: on Linux the direct child
+// (parent-death signal), on Windows the whole tree (job object). See
+// docs/containment.md.
+//
+// On Windows it does nothing: the job object does the watcher's work.
+func RunWatcherIfRequested() { proc.RunWatcherIfRequested() }

@@ -1,0 +1,334 @@
+//go:build linux
+
+package tether
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary is also a host that calls RunWatcherIfRequested first
+// thing, as a host's main should: a process started as a watcher never gets
+// further. It runs from init, before TestMain, and so do the helper modes
+// below (other modes fall through to helperMain).
+func init() {
+	if os.Getenv("TETHER_TEST_NO_WATCHER") == "" {
+		RunWatcherIfRequested()
+	}
+	switch os.Getenv("TETHER_TEST_HELPER") {
+	case "forktree":
+		forkTreeMain(os.Args[1:])
+		os.Exit(0)
+	case "containment-host":
+		containmentHostMain(os.Args[1:])
+		os.Exit(0)
+	}
+}
+
+// forkTreeMain is a sidecar that starts the descendants named in args (see
+// startDescendant), then forks in a loop — setsid'd children when
+// TETHER_TEST_FORK=setsid, children in its own group otherwise — ignoring
+// SIGTERM, so that a stop has to kill it while it forks. It prints "up" once
+// the descendants and the first forks are running. The loop children are
+// sleep(1) processes: cheap to start, and tagged through the environment they
+// inherit. It forks at most 60 of them, one every 10 ms, so that the loop is
+// still going when a stop's grace period ends.
+func forkTreeMain(args []string) {
+	signal.Ignore(syscall.SIGTERM, syscall.SIGHUP)
+	for _, how := range args {
+		startDescendant(how)
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	setsid := os.Getenv("TETHER_TEST_FORK") == "setsid"
+	for i := range 60 {
+		c := exec.Command(sleep, "1000")
+		c.SysProcAttr = &syscall.SysProcAttr{Setsid: setsid}
+		if err := c.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		if i == 4 {
+			fmt.Println("up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {}
+}
+
+// containmentHostMain is a host for the tests that kill the host: it
+// supervises a forktree sidecar (args: the containment mode, then the
+// descendants), prints "spawned PID CONTAINMENT" and "up" when the tree is
+// up, and runs until it is killed.
+func containmentHostMain(args []string) {
+	mode, err := ParseContainment(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	s := &Supervisor{
+		Spec: Spec{
+			Command:     exe,
+			Args:        args[1:],
+			Env:         []string{"TETHER_TEST_HELPER=forktree"},
+			Containment: mode,
+			Restart:     RestartNever,
+		},
+		OnEvent: func(e Event) {
+			switch {
+			case e.Kind == EventSpawned:
+				fmt.Printf("spawned %d %s\n", e.Pid, e.Containment)
+			case e.Kind == EventStdout && string(e.Data) == "up":
+				fmt.Println("up")
+			case e.Kind == EventError:
+				fmt.Fprintln(os.Stderr, e.Err)
+			}
+		},
+	}
+	err = s.Run(context.Background())
+	fmt.Fprintln(os.Stderr, "host: Run returned:", err)
+	os.Exit(1)
+}
+
+func TestParseContainment(t *testing.T) {
+	t.Parallel()
+	for _, c := range []Containment{ContainmentAuto, ContainmentCgroup, ContainmentSubreaper, ContainmentGroup} {
+		got, err := ParseContainment(c.String())
+		if err != nil || got != c {
+			t.Errorf("ParseContainment(%q) = %v, %v", c.String(), got, err)
+		}
+	}
+	if _, err := ParseContainment("jail"); err == nil {
+		t.Error(`ParseContainment("jail") succeeded`)
+	}
+	if err := (&Spec{Command: "x", Containment: Containment(9)}).Validate(); err == nil || !strings.Contains(err.Error(), "Containment") {
+		t.Errorf("Validate with Containment(9) = %v", err)
+	}
+}
+
+// cgroupWritable reports whether this machine gives cgroup containment (CI
+// runs as root with a writable cgroup2); tests of that mode skip otherwise.
+func cgroupWritable(t *testing.T) bool {
+	t.Helper()
+	rec := newRecorder()
+	spec := helperSpec(t, "echo")
+	spec.Env = append(spec.Env, "GORACE=atexit_sleep_ms=0") // -race: exit at once
+	spec.Restart = RestartNever
+	spec.Containment = ContainmentCgroup
+	err := (&Supervisor{Spec: spec, OnEvent: rec.on}).Run(context.Background())
+	return err == nil && len(rec.kinds(EventSpawned)) == 1
+}
+
+// The modes that catch every descendant, on Stop and on the host's death.
+var fullModes = []Containment{ContainmentCgroup, ContainmentSubreaper}
+
+// After Stop nothing of the tree is left, within a second: background
+// children, setsid'd and double-forked ones, one that ignores SIGTERM, and a
+// child forking setsid'd children in a loop while it is being stopped.
+func TestContainmentStopLeavesNothing(t *testing.T) {
+	t.Parallel()
+	for _, mode := range append(fullModes, ContainmentGroup) {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			if mode == ContainmentCgroup && !cgroupWritable(t) {
+				t.Skip("no writable cgroup v2 here")
+			}
+			descendants, fork := []string{"bg", "setsid", "double", "stubborn"}, "setsid"
+			if mode == ContainmentGroup {
+				// A process group cannot hold what leaves it: see
+				// TestContainmentGroupLimits.
+				descendants, fork = []string{"bg", "stubborn", "bg"}, "group"
+			}
+			t.Cleanup(func() { killLeftovers(t) })
+			rec := newRecorder()
+			spec := helperSpec(t, "forktree", descendants...)
+			spec.Env = append(spec.Env, "TETHER_TEST_FORK="+fork)
+			spec.Containment = mode
+			spec.Grace = 200 * time.Millisecond
+			s := &Supervisor{Spec: spec, OnEvent: rec.on}
+			wait := start(t, s)
+			rec.waitKind(t, 20*time.Second, EventStdout)
+			if got, want := rec.kinds(EventSpawned)[0].Containment, mode.String()+"+watcher"; got != want {
+				t.Errorf("spawned with containment %q, want %q", got, want)
+			}
+			if n := len(leftovers(t)); n < len(descendants)+6 {
+				t.Fatalf("%d tagged processes before the stop, want at least %d", n, len(descendants)+6)
+			}
+			if err := s.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := wait(); err != nil {
+				t.Fatal(err)
+			}
+			noLeftovers(t, time.Second)
+		})
+	}
+}
+
+// Group mode's documented limit: a descendant that calls setsid leaves the
+// group, and a stop does not reach it. (The watcher does, when the host
+// dies: it finds it by its tag.)
+func TestContainmentGroupLimits(t *testing.T) {
+	t.Parallel()
+	t.Cleanup(func() { killLeftovers(t) })
+	rec := newRecorder()
+	spec := helperSpec(t, "tree", "setsid", "bg")
+	spec.Containment = ContainmentGroup
+	spec.Grace = 100 * time.Millisecond
+	s := &Supervisor{Spec: spec, OnEvent: rec.on}
+	wait := start(t, s)
+	rec.waitKind(t, 20*time.Second, EventStdout)
+	s.Stop(context.Background())
+	wait()
+	if n := len(leftovers(t)); n != 1 {
+		t.Errorf("%d processes left after a stop in group mode, want the 1 setsid'd escapee", n)
+	}
+}
+
+// startHost starts the test binary as a host supervising a forktree sidecar
+// in mode, and returns it once the tree is up, with the spawned event's pid
+// and containment. The test's cleanup kills whatever is left.
+func startHost(t *testing.T, mode Containment, watcher bool, descendants ...string) (host *exec.Cmd, child int, containment string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host = exec.Command(exe, append([]string{mode.String()}, descendants...)...)
+	host.Env = append(os.Environ(), "TETHER_TEST_HELPER=containment-host", "TETHER_TEST_TAG="+testTag(t), "TETHER_TEST_FORK=setsid")
+	if !watcher {
+		host.Env = append(host.Env, "TETHER_TEST_NO_WATCHER=1")
+	}
+	host.Stderr = os.Stderr
+	out, err := host.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		host.Process.Kill()
+		host.Wait()
+		killLeftovers(t)
+	})
+	lines := make(chan string, 8)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("host ended before its tree was up")
+			}
+			if f := strings.Fields(l); len(f) == 3 && f[0] == "spawned" {
+				child, _ = strconv.Atoi(f[1])
+				containment = f[2]
+			}
+			if l == "up" {
+				return host, child, containment
+			}
+		case <-timeout:
+			t.Fatal("host's tree not up after 20s")
+		}
+	}
+}
+
+// When the host is killed with SIGKILL, its watcher kills the whole tree —
+// setsid'd and double-forked descendants and a fork loop included — and
+// goes itself, within a second, in every mode.
+func TestContainmentHostKilled(t *testing.T) {
+	t.Parallel()
+	for _, mode := range append(fullModes, ContainmentGroup) {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			if mode == ContainmentCgroup && !cgroupWritable(t) {
+				t.Skip("no writable cgroup v2 here")
+			}
+			host, _, containment := startHost(t, mode, true, "bg", "setsid", "double", "stubborn")
+			if want := mode.String() + "+watcher"; containment != want {
+				t.Errorf("spawned with containment %q, want %q", containment, want)
+			}
+			// host, watcher, forktree, 4 descendants, 5+ loop children
+			if n := len(leftovers(t)); n < 12 {
+				t.Fatalf("%d tagged processes before the kill, want at least 12", n)
+			}
+			host.Process.Signal(syscall.SIGKILL)
+			host.Wait()
+			noLeftovers(t, time.Second)
+		})
+	}
+}
+
+// Without RunWatcherIfRequested the host still runs its sidecars (no
+// watcher in the containment), and its death by SIGKILL takes down the
+// direct child only (parent-death signal): that is what the docs promise
+// for a host that does not make the call.
+func TestContainmentHostKilledWithoutWatcher(t *testing.T) {
+	t.Parallel()
+	host, child, containment := startHost(t, ContainmentGroup, false, "bg")
+	if containment != "group" {
+		t.Errorf("spawned with containment %q, want group", containment)
+	}
+	host.Process.Signal(syscall.SIGKILL)
+	host.Wait()
+	deadline := time.Now().Add(time.Second)
+	for processLive(child) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the direct child %d outlived the host by 1s despite its parent-death signal", child)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(leftovers(t)) == 0 {
+		t.Error("no descendant outlived the host: the docs say a host without the watcher leaves them")
+	}
+}
+
+// processLive reports whether pid names a process that is not a zombie.
+func processLive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+// killLeftovers kills every live process tagged for t, as a clean-up that
+// also runs when a test fails half-way.
+func killLeftovers(t *testing.T) {
+	for range 50 {
+		pids := leftovers(t)
+		if len(pids) == 0 {
+			return
+		}
+		for _, p := range pids {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,333 @@
+package proc
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// cgroup is ModeCgroup's container: a cgroup v2 of the attempt's own,
+// created beside nothing else under the host's cgroup, which the child enters
+// at clone time (clone3 CLONE_INTO_CGROUP through SysProcAttr.UseCgroupFD),
+// before it runs a single instruction. Every descendant is born inside it,
+// whatever it does with sessions and process groups, and only a process
+// allowed to write cgroup.procs elsewhere (root) can move out.
+//
+// Kill writes cgroup.kill (Linux 5.14), which the kernel makes win against
+// concurrent forks; without it every member is sent SIGKILL, again at every
+// check, until none is left. Emptiness is cgroup.events' "populated 0" (a
+// zombie is not a member). The stop signal goes to the process group and to
+// every other member, so that a setsid'd descendant also gets the chance to
+// stop cleanly.
+type cgroup struct {
+	dir    string // the attempt's cgroup directory
+	rel    string // the same cgroup as /proc/PID/cgroup names it
+	noKill bool   // no cgroup.kill: kill member by member
+	fd     int    // the directory, open until the child has started; -1 after
+	pgid   int    // the child's process group, set once it runs
+}
+
+// newCgroup creates attempt id's cgroup, or returns an error matching
+// ErrUnavailable that says why it cannot.
+func newCgroup(a Attr, id string) (*cgroup, error) {
+	parent, rel, err := hostCgroup()
+	if a.cgroupParent != "" {
+		parent, rel, err = a.cgroupParent, "", nil
+		if mnt, root, merr := cgroup2Mount(""); merr == nil && strings.HasPrefix(parent, mnt) {
+			rel = filepath.Join(root, strings.TrimPrefix(parent, mnt))
+		}
+	}
+	if err != nil {
+		return nil, unavailable(ModeCgroup, "no cgroup v2 found", err)
+	}
+	name := "tether-" + id
+	c := &cgroup{dir: filepath.Join(parent, name), rel: filepath.Join(rel, name), fd: -1}
+	if err := unix.Mkdir(c.dir, 0o755); err != nil {
+		return nil, unavailable(ModeCgroup, "create a cgroup under "+parent, err)
+	}
+	fail := func(why string, err error) (*cgroup, error) {
+		_ = unix.Rmdir(c.dir)
+		return nil, unavailable(ModeCgroup, why, err)
+	}
+	// A cgroup inside a threaded subtree is born "domain invalid" and takes
+	// no process.
+	if t, err := os.ReadFile(filepath.Join(c.dir, "cgroup.type")); err != nil || string(bytes.TrimSpace(t)) != "domain" {
+		return fail("a new cgroup under "+parent+" is not of type domain", err)
+	}
+	// Entering a cgroup at clone time takes write access to cgroup.procs of
+	// both the target and the common ancestor (the host's cgroup): root, or
+	// a subtree delegated to our user.
+	for _, d := range []string{c.dir, parent} {
+		if err := unix.Access(filepath.Join(d, "cgroup.procs"), unix.W_OK); err != nil {
+			return fail("no write access to "+filepath.Join(d, "cgroup.procs"), err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "cgroup.kill")); err != nil || a.noCgroupKill {
+		c.noKill = true
+	}
+	fd, err := unix.Open(c.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fail("open "+c.dir, err)
+	}
+	c.fd = fd
+	return c, nil
+}
+
+func (c *cgroup) mode() Mode { return ModeCgroup }
+
+func (c *cgroup) cgroupDir() string { return c.dir }
+
+func (c *cgroup) prepare(a *syscall.SysProcAttr) {
+	a.UseCgroupFD = true
+	a.CgroupFD = c.fd
+}
+
+func (c *cgroup) started(pid int) {
+	c.closeFD()
+	c.pgid = pid
+}
+
+func (c *cgroup) closeFD() {
+	if c.fd >= 0 {
+		_ = unix.Close(c.fd)
+		c.fd = -1
+	}
+}
+
+func (c *cgroup) signal(sig unix.Signal) bool {
+	pids := cgroupProcs(c.dir)
+	for _, pid := range pids {
+		if pg, err := unix.Getpgid(pid); err == nil && pg == c.pgid {
+			continue // kill(-pgid) reached it
+		}
+		signalPinned(pid, sig, func() bool { return cgroupOf(pid) == c.rel })
+	}
+	return len(pids) > 0
+}
+
+func (c *cgroup) kill() error {
+	if c.noKill {
+		c.killEach()
+		return nil
+	}
+	if err := os.WriteFile(filepath.Join(c.dir, "cgroup.kill"), []byte("1"), 0); err != nil {
+		if errors.Is(err, os.ErrNotExist) && !cgroupPopulated(c.dir) {
+			return nil // removed: nothing left to kill
+		}
+		return fmt.Errorf("proc: kill cgroup %s: %w", c.dir, err)
+	}
+	return nil
+}
+
+// killEach sends SIGKILL to every member, for kernels without cgroup.kill.
+// A member forked meanwhile is caught by the next call (alive calls it
+// while killing).
+func (c *cgroup) killEach() {
+	for _, pid := range cgroupProcs(c.dir) {
+		signalPinned(pid, unix.SIGKILL, func() bool { return cgroupOf(pid) == c.rel })
+	}
+}
+
+func (c *cgroup) alive(killing bool) bool {
+	if !cgroupPopulated(c.dir) {
+		return false
+	}
+	if killing && c.noKill {
+		c.killEach()
+	}
+	return true
+}
+
+func (c *cgroup) release() bool {
+	c.closeFD()
+	return removeCgroup(c.dir)
+}
+
+// removeCgroup removes dir and every cgroup below it (a tethered host's own
+// attempt cgroups, left by its death), deepest first. A cgroup whose last
+// member has just been reaped may refuse for a moment, so it is tried for up
+// to 100 ms. It reports whether dir is gone.
+func removeCgroup(dir string) bool {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			removeCgroup(filepath.Join(dir, e.Name()))
+		}
+	}
+	wait := 100 * time.Microsecond
+	for deadline := time.Now().Add(100 * time.Millisecond); ; {
+		err := unix.Rmdir(dir)
+		if err == nil || errors.Is(err, unix.ENOENT) {
+			return true
+		}
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) || cgroupPopulated(dir) {
+			return false
+		}
+		time.Sleep(wait)
+		wait *= 2
+	}
+}
+
+// killCgroup kills every process of the cgroup dir and below it: through
+// cgroup.kill, or without it (before Linux 5.14) by SIGKILL to each member.
+// The watcher calls it until the cgroup is empty.
+func killCgroup(dir string) {
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0); err == nil {
+		return
+	}
+	for _, pid := range cgroupProcs(dir) {
+		_ = unix.Kill(pid, unix.SIGKILL)
+	}
+}
+
+// cgroupPopulated reports whether a live process is in the cgroup dir or
+// below it. A cgroup that cannot be read counts as empty.
+func cgroupPopulated(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.events"))
+	if err != nil {
+		return false
+	}
+	for line := range bytes.Lines(b) {
+		if v, ok := bytes.CutPrefix(line, []byte("populated ")); ok {
+			return len(v) > 0 && v[0] == '1'
+		}
+	}
+	return false
+}
+
+// cgroupProcs lists the processes of the cgroup dir and of every cgroup below
+// it.
+func cgroupProcs(dir string) []int {
+	var pids []int
+	b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	for f := range bytes.FieldsSeq(b) {
+		if pid, err := strconv.Atoi(string(f)); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			pids = append(pids, cgroupProcs(filepath.Join(dir, e.Name()))...)
+		}
+	}
+	return pids
+}
+
+// cgroupOf returns the cgroup v2 path of process pid, as /proc/PID/cgroup
+// shows it, or "".
+func cgroupOf(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return ""
+	}
+	for line := range bytes.Lines(b) {
+		if v, ok := bytes.CutPrefix(line, []byte("0::")); ok {
+			return string(bytes.TrimRight(v, "\n"))
+		}
+	}
+	return ""
+}
+
+// hostCgroup returns the directory of the cgroup v2 the host runs in, and
+// its path as /proc/self/cgroup shows it.
+func hostCgroup() (dir, rel string, err error) {
+	rel = cgroupOf(os.Getpid())
+	if rel == "" {
+		return "", "", errors.New("not in a cgroup v2 (no 0:: line in /proc/self/cgroup)")
+	}
+	mnt, root, err := cgroup2Mount(rel)
+	if err != nil {
+		return "", "", err
+	}
+	sub, ok := strings.CutPrefix(rel, root)
+	if !ok {
+		return "", "", fmt.Errorf("cgroup %s is outside the cgroup2 mount's root %s", rel, root)
+	}
+	return filepath.Join(mnt, sub), rel, nil
+}
+
+// cgroup2Mount finds a cgroup2 mount in /proc/self/mountinfo whose root
+// holds the cgroup rel (any cgroup2 mount when rel is ""): its mount point
+// and its root inside the hierarchy. The unified hierarchy is not always at
+// /sys/fs/cgroup: a hybrid layout mounts it at /sys/fs/cgroup/unified.
+func cgroup2Mount(rel string) (mountPoint, root string, err error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		// ID parent major:minor root mountpoint options [optional...] - fstype source superoptions
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		if !ok || !strings.HasPrefix(post, "cgroup2 ") {
+			continue
+		}
+		f := strings.Fields(pre)
+		if len(f) < 5 {
+			continue
+		}
+		root, mnt := unescapeMountinfo(f[3]), unescapeMountinfo(f[4])
+		if rel == "" || root == "/" || rel == root || strings.HasPrefix(rel, root+"/") {
+			if root == "/" {
+				root = ""
+			}
+			return mnt, root, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", "", err
+	}
+	return "", "", errors.New("no cgroup2 mount in /proc/self/mountinfo")
+}
+
+// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// signalPinned sends sig to process pid if still() holds for it, without
+// the risk of hitting a recycled pid: a pidfd pins the process first, and
+// still() is checked after (a pid cannot be reused while the process it
+// names exists). Before Linux 5.3 (no pidfd_open) it checks, then kills.
+func signalPinned(pid int, sig unix.Signal, still func() bool) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ENOSYS) {
+		if still() {
+			_ = unix.Kill(pid, sig)
+		}
+		return
+	}
+	if err != nil {
+		return // gone
+	}
+	defer unix.Close(fd)
+	if still() {
+		_ = unix.PidfdSendSignal(fd, sig, nil, 0)
+	}
+}

@@ -1,0 +1,508 @@
+package proc
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
+)
+
+// The test binary plays the children (helper modes, chosen by
+// PROC_TEST_HELPER) and, like a host should, calls RunWatcherIfRequested
+// first, so that it can be its own watcher.
+func init() {
+	RunWatcherIfRequested()
+	switch os.Getenv("PROC_TEST_HELPER") {
+	case "":
+		return
+	case "sleep": // wait to be killed
+		select {}
+	case "exit7":
+		os.Exit(7)
+	case "tree": // args: "setsid" or "group" per child to start; "fork" loops
+		tree(os.Args[1:])
+	case "orphaner": // start a setsid'd sleeper, then exit: it is orphaned
+		helper("sleep", true).Start()
+		os.Exit(0)
+	}
+	os.Exit(2)
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// helper returns an unstarted command running the test binary in mode,
+// with this process's environment (and so its tag).
+func helper(mode string, setsid bool) *exec.Cmd {
+	c := exec.Command("/proc/self/exe")
+	c.Env = append(os.Environ(), "PROC_TEST_HELPER="+mode)
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: setsid}
+	return c
+}
+
+// tree starts the children args name, writes "up" on stdout, and then, with
+// a "fork" argument, starts setsid'd sleep(1) children in a loop (60 at most,
+// one every 10 ms) while it waits to be killed.
+func tree(args []string) {
+	fork := false
+	for _, a := range args {
+		if a == "fork" {
+			fork = true
+			continue
+		}
+		if err := helper("sleep", a == "setsid").Start(); err != nil {
+			os.Exit(3)
+		}
+	}
+	fmt.Println("up")
+	if fork {
+		sleep, err := exec.LookPath("sleep")
+		if err != nil {
+			os.Exit(3)
+		}
+		for range 60 {
+			c := exec.Command(sleep, "1000")
+			c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+			c.Start()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	select {}
+}
+
+// tagOf is the environment tag of t's processes.
+func tagOf(t testing.TB) string {
+	return "PROC_TEST_TAG=" + strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + strconv.Itoa(os.Getpid())
+}
+
+// taggedAs is t with a suffix to its tag, for processes that are not the
+// attempt's.
+type taggedAs struct {
+	*testing.T
+	suffix string
+}
+
+func (t *taggedAs) Name() string { return t.T.Name() + t.suffix }
+
+// otherTag is the tag of t's processes that are not the attempt's.
+func otherTag(t *testing.T) string { return tagOf(&taggedAs{t, "-other"}) }
+
+// tagged lists live processes (not zombies) carrying t's tag.
+func tagged(t testing.TB) []int {
+	tag := []byte(tagOf(t) + "\x00")
+	procs, err := readProcTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, p := range procs {
+		if p.zombie || p.pid == os.Getpid() {
+			continue
+		}
+		if env, err := procEnviron(p.pid); err == nil && strings.Contains(string(env), string(tag)) {
+			pids = append(pids, p.pid)
+		}
+	}
+	return pids
+}
+
+// waitNoneTagged fails t if t's processes are not all gone within d, and
+// kills them.
+func waitNoneTagged(t testing.TB, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		pids := tagged(t)
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			killTagged(t)
+			t.Fatalf("processes left after %v: %v", d, pids)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func killTagged(t testing.TB) {
+	for range 50 {
+		pids := tagged(t)
+		if len(pids) == 0 {
+			return
+		}
+		for _, p := range pids {
+			unix.Kill(p, unix.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// startTree starts a tree helper through l in mode and waits for its "up".
+// Its cleanup kills and reaps it, whatever happens.
+func startTree(t *testing.T, l *Launcher, a Attr, args ...string) *Group {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	a.Path = "/proc/self/exe"
+	a.Args = append([]string{"tree"}, args...)
+	a.Env = append(os.Environ(), "PROC_TEST_HELPER=tree", tagOf(t))
+	a.Stdout = w
+	g, err := l.Start(a)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan struct{})
+	go func() { g.Wait(); close(waited) }()
+	t.Cleanup(func() {
+		g.Kill()
+		<-waited
+		killTagged(t)
+		g.Release()
+	})
+	r.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if line, err := bufio.NewReader(r).ReadString('\n'); line != "up\n" {
+		t.Fatalf("tree said %q, %v", line, err)
+	}
+	return g
+}
+
+// onDoomedThread runs f on a goroutine locked to an OS thread that exits
+// when f returns (a goroutine that ends locked takes its thread along), and
+// returns that thread's id. The main thread is never terminated that way
+// (the runtime wedges it instead), so a goroutine that lands on it tries
+// again.
+func onDoomedThread(f func()) (tid int) {
+	for {
+		done := make(chan int)
+		go func() {
+			runtime.LockOSThread() // never unlocked on the doomed thread
+			id := unix.Gettid()
+			if id == unix.Getpid() {
+				runtime.UnlockOSThread()
+				done <- 0
+				return
+			}
+			f()
+			done <- id
+		}()
+		if tid = <-done; tid != 0 {
+			return tid
+		}
+	}
+}
+
+// The parent-death signal follows the thread that forked (golang/go#27505):
+// a child started from a goroutine whose locked thread then exits is killed
+// at once. This control shows the pitfall is real here, and that Pdeathsig
+// is armed.
+func TestPdeathsigFollowsTheThread(t *testing.T) {
+	t.Parallel()
+	cmd := helper("sleep", false)
+	cmd.Env = append(cmd.Env, tagOf(t))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var err error
+	onDoomedThread(func() { err = cmd.Start() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killTagged(t)
+	err = cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("child ended with %v, want killed by its parent-death signal", err)
+	}
+}
+
+// Through a Launcher the child survives the exit of the thread that asked
+// for it: the fork happens on the launcher's own thread, which lives as long
+// as the Launcher.
+func TestLauncherChildOutlivesCallersThread(t *testing.T) {
+	t.Parallel()
+	l := NewLauncher()
+	defer l.Close()
+	var g *Group
+	var err error
+	tid := onDoomedThread(func() {
+		g, err = l.Start(Attr{
+			Path: "/proc/self/exe", Args: []string{"sleep"},
+			Env: append(os.Environ(), "PROC_TEST_HELPER=sleep", tagOf(t)),
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { g.Wait(); close(exited) }()
+	defer func() {
+		g.Kill()
+		<-exited
+		g.Release()
+	}()
+	// Wait for the caller's thread to be gone for good.
+	task := "/proc/self/task/" + strconv.Itoa(tid)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, err := os.Stat(task); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the caller's locked thread did not exit")
+		}
+	}
+	select {
+	case <-exited:
+		t.Fatal("the child died with the thread that asked for it")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if !g.Alive() {
+		t.Fatal("child not alive")
+	}
+}
+
+// Without cgroup.kill (Linux before 5.14) a cgroup is emptied member by
+// member, again at every check, which wins against a fork loop.
+func TestCgroupKillWithoutKillFile(t *testing.T) {
+	t.Parallel()
+	if !cgroupAvailable() {
+		t.Skip("no writable cgroup v2 here")
+	}
+	l := NewLauncher()
+	defer l.Close()
+	g := startTree(t, l, Attr{Containment: ModeCgroup, noCgroupKill: true}, "setsid", "group", "fork")
+	if !strings.HasPrefix(g.Mode(), "cgroup") {
+		t.Fatalf("mode %q", g.Mode())
+	}
+	time.Sleep(50 * time.Millisecond) // let the loop fork
+	if err := g.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, g)
+	waitNoneTagged(t, time.Second)
+}
+
+func cgroupAvailable() bool {
+	c, err := newCgroup(Attr{}, newAttemptID())
+	if err != nil {
+		return false
+	}
+	c.release()
+	return true
+}
+
+func waitGone(t *testing.T, g *Group) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for g.Alive() {
+		if time.Now().After(deadline) {
+			t.Fatal("unit not empty 5s after the kill")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A mode asked for by name that the system cannot give fails the start
+// with ErrUnavailable, and not with an errno that would read as "cannot
+// execute"; auto falls back to the next mode.
+func TestCgroupUnavailable(t *testing.T) {
+	t.Parallel()
+	notCgroup := t.TempDir()
+	l := NewLauncher()
+	defer l.Close()
+	_, err := l.Start(Attr{Path: "/proc/self/exe", Containment: ModeCgroup, cgroupParent: notCgroup})
+	if !errors.Is(err, ErrUnavailable) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.EACCES) {
+		t.Fatalf("start = %v, want ErrUnavailable without an errno in its chain", err)
+	}
+	if ents, _ := os.ReadDir(notCgroup); len(ents) != 0 {
+		t.Errorf("left %v behind", ents)
+	}
+	g := startTree(t, l, Attr{cgroupParent: notCgroup})
+	if !strings.HasPrefix(g.Mode(), "subreaper") {
+		t.Errorf("auto without a cgroup gave %q, want subreaper", g.Mode())
+	}
+}
+
+// The subreaper never takes another child's exit status, nor touches an
+// orphan that is not the attempt's, while it walks and kills an attempt
+// whose escapees it must find.
+func TestSubreaperLeavesOtherChildrenAlone(t *testing.T) {
+	t.Parallel()
+	l := NewLauncher()
+	defer l.Close()
+	g := startTree(t, l, Attr{Containment: ModeSubreaper}, "setsid", "group", "setsid")
+	if !strings.HasPrefix(g.Mode(), "subreaper") {
+		t.Fatalf("mode %q", g.Mode())
+	}
+	// An orphan that is not the attempt's: re-parented to us, since we are
+	// a subreaper now.
+	orphaner := helper("orphaner", false)
+	orphaner.Env = append(orphaner.Env, otherTag(t))
+	if err := orphaner.Run(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { killTagged(&taggedAs{t, "-other"}) })
+	// Children of ours that exit while the attempt is walked.
+	var others []*exec.Cmd
+	for range 5 {
+		c := helper("exit7", false)
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		others = append(others, c)
+	}
+	for range 20 {
+		g.Alive()
+		g.Signal(syscall.Signal(0))
+	}
+	if err := g.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, g)
+	for _, c := range others {
+		if err := c.Wait(); c.ProcessState == nil || c.ProcessState.ExitCode() != 7 {
+			t.Errorf("another child's Wait = %v, want exit status 7", err)
+		}
+	}
+	var orphan []int
+	procs, _ := readProcTable()
+	for _, p := range procs {
+		env, _ := procEnviron(p.pid)
+		if p.ppid == os.Getpid() && strings.Contains(string(env), otherTag(t)+"\x00") {
+			orphan = append(orphan, p.pid)
+		}
+	}
+	if len(orphan) != 1 {
+		t.Errorf("found %d live orphans of another tree re-parented to us, want 1 untouched", len(orphan))
+	}
+	for _, pid := range orphan {
+		unix.Kill(pid, unix.SIGKILL)
+		var info unix.Siginfo
+		unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED, nil)
+	}
+}
+
+// The subreaper reaps the attempt's escapees it adopted: none is left a
+// zombie child of the host.
+func TestSubreaperReapsWhatItAdopts(t *testing.T) {
+	t.Parallel()
+	l := NewLauncher()
+	defer l.Close()
+	g := startTree(t, l, Attr{Containment: ModeSubreaper}, "setsid", "group", "setsid", "fork")
+	time.Sleep(50 * time.Millisecond)
+	members := tagged(t)
+	if err := g.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, g)
+	g.Release()
+	for _, pid := range members {
+		if p, ok := readProcStat(pid); ok && p.zombie && p.ppid == os.Getpid() && pid != g.Pid() {
+			t.Errorf("process %d of the attempt is left a zombie child of the host: %+v (leader %d)", pid, p, g.Pid())
+		}
+	}
+}
+
+// When the last Launcher closes with a unit not released, the watcher
+// empties it — its setsid'd escapees too, found by their tag. A watcher
+// killed by hand is replaced, with every record, at the next start. Not
+// parallel: the watcher is shared by every Launcher of the process.
+func TestWatcherEmptiesWhatIsLeft(t *testing.T) {
+	l := NewLauncher()
+	closed := false
+	defer func() {
+		if !closed {
+			l.Close()
+		}
+	}()
+	a := startTree(t, l, Attr{Containment: ModeGroup}, "setsid", "setsid")
+	if a.Mode() != "group+watcher" {
+		t.Fatalf("mode %q, want group+watcher", a.Mode())
+	}
+	host.watch.mu.Lock()
+	w := host.watch.w
+	host.watch.mu.Unlock()
+	w.cmd.Process.Kill()
+	// Gone for good (its end of the lifeline closed) once its last thread
+	// has exited: a killed Go program's main thread shows Z while the
+	// others are still on their way out.
+	task := fmt.Sprintf("/proc/%d/task", w.cmd.Process.Pid)
+	for ts, err := os.ReadDir(task); err == nil && (len(ts) > 1 || processLive(w.cmd.Process.Pid)); ts, err = os.ReadDir(task) {
+		time.Sleep(time.Millisecond)
+	}
+	b := startTree(t, l, Attr{Containment: ModeGroup}, "setsid")
+	if b.Mode() != "group+watcher" {
+		t.Fatalf("mode after the watcher was killed %q, want group+watcher", b.Mode())
+	}
+	if n := len(tagged(t)); n != 5 {
+		t.Fatalf("%d tagged processes, want 5", n)
+	}
+	// Neither unit is released: closing the last Launcher leaves them to
+	// the watcher (and the children to their parent-death signal).
+	l.Close()
+	closed = true
+	waitNoneTagged(t, time.Second)
+}
+
+// processLive reports whether pid names a process that is not a zombie.
+func processLive(pid int) bool {
+	p, ok := readProcStat(pid)
+	return ok && !p.zombie
+}
+
+func TestAttemptTag(t *testing.T) {
+	t.Parallel()
+	env := withAttemptTag([]string{"A=1", attemptEnv + "=outer", "B=2"}, "inner")
+	if got := strings.Join(env, " "); got != "A=1 B=2 "+attemptEnv+"=outer,inner" {
+		t.Errorf("env %q", got)
+	}
+	block := []byte("A=1\x00" + attemptEnv + "=outer,inner\x00B=2\x00")
+	for id, want := range map[string]string{"inner": "inner", "outer": "outer", "inn": "", "outer,inner": ""} {
+		if got := taggedWith(block, func(s string) bool { return s == id }); got != want {
+			t.Errorf("taggedWith %q = %q, want %q", id, got, want)
+		}
+	}
+	if id := newAttemptID(); strings.ContainsAny(id, ", \x00") {
+		t.Errorf("attempt id %q", id)
+	}
+}
+
+func TestWatchRecords(t *testing.T) {
+	t.Parallel()
+	entries := map[string]watchEntry{}
+	for _, r := range []string{
+		addRecord("a", watchEntry{cgroup: "/sys/fs/cgroup/x y\"z"}),
+		addRecord("a", watchEntry{pgid: 42, cgroup: "/sys/fs/cgroup/x y\"z"}),
+		addRecord("b", watchEntry{pgid: 7}),
+		addRecord("c", watchEntry{pgid: 8}),
+		"- c\n",
+		"+ broken\n",
+	} {
+		parseRecord(strings.TrimSuffix(r, "\n"), entries)
+	}
+	want := map[string]watchEntry{"a": {pgid: 42, cgroup: "/sys/fs/cgroup/x y\"z"}, "b": {pgid: 7}}
+	if fmt.Sprint(entries) != fmt.Sprint(want) {
+		t.Errorf("entries %v, want %v", entries, want)
+	}
+}
+
+func TestProcStatAndMountinfo(t *testing.T) {
+	t.Parallel()
+	stat := "12 (a) b (c)) S 1 12 12 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 777 0 0"
+	p, ok := parseProcStat(12, []byte(stat))
+	if !ok || p.ppid != 1 || p.pgrp != 12 || p.sid != 12 || p.start != 777 || p.zombie {
+		t.Errorf("parsed %+v, %v", p, ok)
+	}
+	if got := unescapeMountinfo(`/sys/fs/cgroup/with\040space\134x`); got != `/sys/fs/cgroup/with space\x` {
+		t.Errorf("unescaped %q", got)
+	}
+}

@@ -1,0 +1,101 @@
+package proc
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+)
+
+// procInfo is one process as the process table shows it.
+type procInfo struct {
+	pid, ppid, pgrp, sid int
+	start                uint64 // start time, in clock ticks since boot: with pid, the process's identity
+	zombie               bool   // exited, not yet reaped (or being reaped)
+}
+
+// readProcTable lists every process of the system from /proc. A process
+// that goes away while the table is read is left out.
+func readProcTable() ([]procInfo, error) {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]procInfo, 0, len(names))
+	for _, n := range names {
+		if n[0] < '0' || n[0] > '9' {
+			continue
+		}
+		pid, err := strconv.Atoi(n)
+		if err != nil {
+			continue
+		}
+		if p, ok := readProcStat(pid); ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// readProcStat reads one process's /proc/PID/stat.
+func readProcStat(pid int) (procInfo, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procInfo{}, false
+	}
+	return parseProcStat(pid, b)
+}
+
+// parseProcStat parses "pid (comm) state ppid pgrp session ... starttime ...";
+// comm may hold spaces and ')', so fields are counted from the last ')'.
+func parseProcStat(pid int, b []byte) (procInfo, bool) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return procInfo{}, false
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 20 {
+		return procInfo{}, false
+	}
+	num := func(x []byte) int {
+		n, _ := strconv.Atoi(string(x))
+		return n
+	}
+	start, _ := strconv.ParseUint(string(f[19]), 10, 64)
+	return procInfo{
+		pid:    pid,
+		ppid:   num(f[1]),
+		pgrp:   num(f[2]),
+		sid:    num(f[3]),
+		start:  start,
+		zombie: f[0][0] == 'Z' || f[0][0] == 'X',
+	}, true
+}
+
+// procEnviron returns a process's initial environment block (NUL
+// separated). It is empty for a zombie, and unreadable for another user's
+// process unless we are root.
+func procEnviron(pid int) ([]byte, error) {
+	return os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+}
+
+// groupHasLiveMember reports whether a process that is not a zombie has
+// process group pgid. It is asked only when kill(-pgid, 0) found members:
+// orphans whose new parent does not reap them (a container's init, say)
+// linger as zombies and must not count.
+func groupHasLiveMember(pgid int) bool {
+	procs, err := readProcTable()
+	if err != nil {
+		return true
+	}
+	for _, p := range procs {
+		if p.pgrp == pgid && !p.zombie {
+			return true
+		}
+	}
+	return false
+}

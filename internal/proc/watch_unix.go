@@ -1,0 +1,256 @@
+//go:build unix
+
+package proc
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// host is what is inherently one per host process. It is the package's only
+// mutable state, and nothing in it exists before it is needed:
+//   - capable: RunWatcherIfRequested has run in this process, so its
+//     executable knows how to be a watcher and may be re-executed as one;
+//   - watch: the watcher process, shared by every Launcher of the process,
+//     started with the first attempt and stopped when the last Launcher
+//     closes;
+//   - subreaper: the host's PR_SET_CHILD_SUBREAPER attribute (Linux), set
+//     while any attempt in ModeSubreaper lives.
+var host struct {
+	capable   atomic.Bool
+	watch     watchHub
+	subreaper subreaperFlag
+}
+
+// hostAcquire and hostRelease bracket a Launcher's life.
+func hostAcquire() { host.watch.acquire() }
+func hostRelease() { host.watch.release() }
+
+// watchHub is the host's side of the watcher: a process that outlives the
+// host and, when the host dies, empties every containment unit the host had
+// not released. It is one re-execution of the host's own executable (see
+// RunWatcherIfRequested), reading a lifeline pipe that the host holds
+// open: the host's death, however it dies, closes the pipe.
+//
+// The hub keeps every record it sent, so that a watcher that died (killed by
+// hand) is replaced by a new one that gets them all. Records are lines far
+// below PIPE_BUF, so each write is atomic: a record written before the host
+// died is read whole.
+type watchHub struct {
+	mu      sync.Mutex
+	users   int                   // open Launchers
+	w       *watcherProc          // the running watcher, or nil
+	failed  error                 // why the last start failed; not retried until users drops to 0
+	entries map[string]watchEntry // attempt id → what the watcher must empty
+}
+
+// watchEntry is what the watcher needs to empty one attempt's unit, besides
+// its tag: the child's process group (0 before it runs) and its cgroup ("").
+type watchEntry struct {
+	pgid   int
+	cgroup string
+}
+
+func (h *watchHub) acquire() {
+	h.mu.Lock()
+	h.users++
+	h.mu.Unlock()
+}
+
+// release ends the watcher with the last user. A record still kept then (a
+// cgroup that could not be emptied) is emptied by the watcher as it goes.
+func (h *watchHub) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.users--
+	if h.users > 0 {
+		return
+	}
+	if h.w != nil {
+		h.w.stop()
+		h.w = nil
+	}
+	h.failed = nil
+	clear(h.entries)
+}
+
+// watch records (or updates) attempt id and reports whether a watcher now
+// covers it. It starts the watcher on first need; without RunWatcherIfRequested
+// in this process, or when the watcher cannot start, it reports false and the
+// attempt goes unwatched.
+func (h *watchHub) watch(id string, e watchEntry) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !host.capable.Load() || h.users == 0 {
+		return false
+	}
+	if h.entries == nil {
+		h.entries = make(map[string]watchEntry)
+	}
+	h.entries[id] = e
+	if h.w != nil {
+		if h.w.send(addRecord(id, e)) == nil {
+			return true
+		}
+		h.w.discard() // it died: a new one gets every record
+		h.w = nil
+	}
+	if h.failed != nil {
+		return false
+	}
+	w, err := startWatcher()
+	for id, e := range h.entries {
+		if err != nil {
+			break
+		}
+		if err = w.send(addRecord(id, e)); err != nil {
+			w.discard()
+		}
+	}
+	if err != nil {
+		h.failed = err
+		return false
+	}
+	h.w = w
+	return true
+}
+
+// forget drops attempt id's record: its unit is empty and released.
+func (h *watchHub) forget(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.entries[id]; !ok {
+		return
+	}
+	delete(h.entries, id)
+	if h.w != nil {
+		_ = h.w.send("- " + id + "\n")
+	}
+}
+
+// addRecord and parseRecord are the lifeline's protocol: "+ ID PGID
+// "CGROUP"\n" records or updates an attempt, "- ID\n" drops it.
+func addRecord(id string, e watchEntry) string {
+	return "+ " + id + " " + strconv.Itoa(e.pgid) + " " + strconv.Quote(e.cgroup) + "\n"
+}
+
+func parseRecord(line string, entries map[string]watchEntry) {
+	op, rest, _ := strings.Cut(line, " ")
+	switch op {
+	case "-":
+		delete(entries, rest)
+	case "+":
+		id, rest, _ := strings.Cut(rest, " ")
+		pg, cg, _ := strings.Cut(rest, " ")
+		pgid, err := strconv.Atoi(pg)
+		if err != nil || id == "" {
+			return
+		}
+		dir, err := strconv.Unquote(cg)
+		if err != nil {
+			return
+		}
+		entries[id] = watchEntry{pgid: pgid, cgroup: dir}
+	}
+}
+
+// watcherEnv in the environment makes RunWatcherIfRequested become the
+// watcher. Its value is "v1," and the host's pid.
+const watcherEnv = "TETHER_WATCHER"
+
+// watcherHello is what a watcher writes on its stdout once it runs.
+const watcherHello = "tether-watcher v1 ready\n"
+
+// watcherHelloTimeout bounds the wait for a new watcher's hello: the host's
+// own start-up (its package initialisers) runs before it.
+const watcherHelloTimeout = 10 * time.Second
+
+// watcherProc is a running watcher.
+type watcherProc struct {
+	cmd  *exec.Cmd
+	life *os.File // the lifeline's write end; the watcher's stdin
+}
+
+// startWatcher re-executes the host's executable as a watcher and waits for
+// its hello.
+func startWatcher() (*watcherProc, error) {
+	exe, err := watcherExecutable()
+	if err != nil {
+		return nil, fmt.Errorf("proc: watcher: find the executable: %w", err)
+	}
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("proc: watcher: %w", err)
+	}
+	helloR, helloW, err := os.Pipe()
+	if err != nil {
+		lifeR.Close()
+		lifeW.Close()
+		return nil, fmt.Errorf("proc: watcher: %w", err)
+	}
+	defer helloR.Close()
+	env := make([]string, 0, len(os.Environ())+2)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, watcherEnv+"=") && !strings.HasPrefix(kv, "GOMAXPROCS=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, watcherEnv+"=v1,"+strconv.Itoa(os.Getpid()), "GOMAXPROCS=1")
+	cmd := &exec.Cmd{
+		Path:   exe,
+		Args:   []string{"tether-watcher"},
+		Env:    env,
+		Stdin:  lifeR,
+		Stdout: helloW,
+		// Its own process group: a signal to the host's group (a
+		// terminal's ^C, kill -9 -PGID) must not take it along.
+		// No parent-death signal: it must outlive the host.
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	err = cmd.Start()
+	lifeR.Close()
+	helloW.Close()
+	if err != nil {
+		lifeW.Close()
+		return nil, fmt.Errorf("proc: watcher: start %s: %w", exe, err)
+	}
+	w := &watcherProc{cmd: cmd, life: lifeW}
+	_ = helloR.SetReadDeadline(time.Now().Add(watcherHelloTimeout))
+	got := make([]byte, len(watcherHello))
+	if _, err := io.ReadFull(helloR, got); err != nil || !bytes.Equal(got, []byte(watcherHello)) {
+		w.discard()
+		if err == nil {
+			err = fmt.Errorf("said %q", got)
+		}
+		return nil, fmt.Errorf("proc: watcher %s did not start (does main call RunWatcherIfRequested first?): %w", exe, err)
+	}
+	return w, nil
+}
+
+func (w *watcherProc) send(rec string) error {
+	_, err := io.WriteString(w.life, rec)
+	return err
+}
+
+// stop closes the lifeline and reaps the watcher, which empties what is
+// still recorded and exits.
+func (w *watcherProc) stop() {
+	w.life.Close()
+	_ = w.cmd.Wait()
+}
+
+// discard kills and reaps a watcher that is dead or useless.
+func (w *watcherProc) discard() {
+	w.life.Close()
+	_ = w.cmd.Process.Kill() // it may be gone already; Wait reaps it either way
+	_ = w.cmd.Wait()
+}
