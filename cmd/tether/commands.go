@@ -248,8 +248,10 @@ type inbox struct {
 	wake   chan struct{}
 }
 
+// newInbox returns an empty, open inbox.
 func newInbox() *inbox { return &inbox{wake: make(chan struct{}, 1)} }
 
+// put queues p, reporting false when the inbox is closed or too full.
 func (b *inbox) put(p []byte) bool {
 	b.mu.Lock()
 	if b.closed || b.bytes+len(p) > maxInbox {
@@ -266,6 +268,7 @@ func (b *inbox) put(p []byte) bool {
 	return true
 }
 
+// take removes every queued write and reports whether the inbox is closed.
 func (b *inbox) take() ([][]byte, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -275,6 +278,7 @@ func (b *inbox) take() ([][]byte, bool) {
 	return items, b.closed
 }
 
+// close ends the inbox: writeLoop returns, queued writes are dropped.
 func (b *inbox) close() {
 	b.mu.Lock()
 	b.closed = true

@@ -244,6 +244,7 @@ func parseConfig(path, text string) (*fileConfig, error) {
 	return fc, nil
 }
 
+// sameProc reports whether two settings of tether itself agree.
 func sameProc(a, b procConfig) bool {
 	return a.lifeline == b.lifeline && a.exitWithParent == b.exitWithParent && a.output == b.output
 }

@@ -35,6 +35,8 @@ func demoRole(attempt int) string {
 	return "calm"
 }
 
+// cmdDemo is tether demo: a built-in sidecar acting out a crash, a wedge
+// and a recovery, for a newcomer to watch.
 func cmdDemo(ctx context.Context, ppid int, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	pc := newProcConfig()
 	rest, help, err := parseFlags("demo", processOptions(), args, target{pc: pc})

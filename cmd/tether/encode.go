@@ -46,6 +46,7 @@ type encoder struct {
 	lastName     []byte
 }
 
+// newEncoder returns an encoder with empty caches.
 func newEncoder() *encoder { return &encoder{names: make(map[string][]byte)} }
 
 // append appends r as one JSON object and a newline. Fields come in a fixed
@@ -147,6 +148,8 @@ func appendErr(b []byte, err error) []byte {
 	return appendString(b, err.Error())
 }
 
+// timeField returns `"time":"…",` for t, reusing the last one when t is
+// the same instant.
 func (e *encoder) timeField(t time.Time) []byte {
 	if e.timeText == nil || !t.Equal(e.lastTime) {
 		e.lastTime = t
@@ -168,6 +171,7 @@ func appendKind(b []byte, k tether.EventKind) []byte {
 	return appendString(b, k.String())
 }
 
+// nameField returns `"name":"…",` for name, from a small cache.
 func (e *encoder) nameField(name string) []byte {
 	if e.lastName != nil && name == e.lastNameText {
 		return e.lastName
@@ -236,6 +240,7 @@ func appendString[T string | []byte](b []byte, s T) []byte {
 	return appendValidString(b, s)
 }
 
+// validUTF8 is utf8.Valid or utf8.ValidString, as fits s.
 func validUTF8[T string | []byte](s T) bool {
 	switch v := any(s).(type) {
 	case string:

@@ -24,6 +24,7 @@ import (
 	"strings"
 )
 
+// main is tether: everything happens in run.
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -76,6 +77,7 @@ func fail(stderr io.Writer, err error) int {
 	return 2
 }
 
+// cmdRun is tether run: one sidecar, from flags.
 func cmdRun(ctx context.Context, ppid int, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sc, pc, help, err := runConfig(args)
 	if help {
@@ -102,6 +104,8 @@ func upOptions(file *string) []option {
 		}}}, processOptions()...)
 }
 
+// cmdUp is tether up: the sidecars of a config file, with the process
+// flags overriding the file.
 func cmdUp(ctx context.Context, ppid int, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	file := "tether.toml"
 	flagProc := newProcConfig()
@@ -157,6 +161,7 @@ func versionLine() string {
 	return fmt.Sprintf("tether %s%s %s %s/%s", v, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
+// mainHelp is the help of tether itself.
 func mainHelp() string {
 	return `tether keeps sidecar processes honest: it starts them, reports what they print
 and what happens to them as NDJSON events on stdout, tells when they are ready,

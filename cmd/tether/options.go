@@ -34,6 +34,7 @@ type procConfig struct {
 	where          map[string]string
 }
 
+// newProcConfig returns the defaults of tether itself.
 func newProcConfig() *procConfig {
 	return &procConfig{lifeline: "none", exitWithParent: true, where: make(map[string]string)}
 }
@@ -63,6 +64,7 @@ type option struct {
 // allowErr says what values an option allows.
 type allowErr string
 
+// Error implements error.
 func (e allowErr) Error() string { return string(e) }
 
 const (
@@ -300,6 +302,7 @@ func keyOf(flag string) string { return strings.ReplaceAll(flag, "-", "_") }
 // Values. From the command line every value is a string; from tether.toml it
 // has its TOML type.
 
+// stringValue reads a string.
 func stringValue(v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
@@ -308,6 +311,8 @@ func stringValue(v any) (string, error) {
 	return s, nil
 }
 
+// durationValue reads a Go duration, in a string: positive, or zero too
+// when allowZero.
 func durationValue(v any, allowZero bool) (time.Duration, error) {
 	allow := allowPosDur
 	if allowZero {
@@ -324,6 +329,7 @@ func durationValue(v any, allowZero bool) (time.Duration, error) {
 	return d, nil
 }
 
+// intValue reads a whole number of at least min.
 func intValue(v any, min int) (int, error) {
 	allow := allowErr(fmt.Sprintf("want a whole number of at least %d", min))
 	var n int64
@@ -344,6 +350,7 @@ func intValue(v any, min int) (int, error) {
 	return int(n), nil
 }
 
+// floatValue reads a finite number.
 func floatValue(v any) (float64, error) {
 	switch x := v.(type) {
 	case int64:
@@ -363,6 +370,7 @@ func floatValue(v any) (float64, error) {
 	return 0, allowErr("want a number")
 }
 
+// boolValue reads true or false.
 func boolValue(v any) (bool, error) {
 	switch x := v.(type) {
 	case bool:
@@ -378,6 +386,7 @@ func boolValue(v any) (bool, error) {
 	return false, allowErr(allowBool)
 }
 
+// portValue reads "auto" (tether.PortAuto), "none" (0) or a port number.
 func portValue(v any) (int, error) {
 	var n int64
 	switch x := v.(type) {
@@ -403,6 +412,7 @@ func portValue(v any) (int, error) {
 	return int(n), nil
 }
 
+// stringList reads a TOML list of strings.
 func stringList(v any) ([]string, error) {
 	list, ok := v.([]any)
 	if !ok {
@@ -596,6 +606,7 @@ func suggest(s string, candidates []string) string {
 	return best
 }
 
+// editDistance is the Levenshtein distance of a and b, in bytes.
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
@@ -631,8 +642,10 @@ func optionKeys(opts []option) []string {
 // on stderr and exits 2 before starting anything.
 type usageError struct{ msg string }
 
+// Error implements error.
 func (e *usageError) Error() string { return e.msg }
 
+// usagef returns a *usageError with a formatted message.
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }

@@ -23,6 +23,8 @@ type eventQueue struct {
 	maxBytes int
 }
 
+// newEventQueue returns an empty queue bounded at 4096 records or 8 MiB of
+// output, whichever comes first.
 func newEventQueue() *eventQueue {
 	q := &eventQueue{wake: make(chan struct{}, 1), maxItems: 4096, maxBytes: 8 << 20}
 	q.room = sync.NewCond(&q.mu)

@@ -97,8 +97,10 @@ type noteQueue struct {
 	wake  chan struct{}
 }
 
+// newNoteQueue returns an empty note queue.
 func newNoteQueue() *noteQueue { return &noteQueue{wake: make(chan struct{}, 1)} }
 
+// put adds n and wakes the loop; it never blocks.
 func (q *noteQueue) put(n note) {
 	q.mu.Lock()
 	q.notes = append(q.notes, n)
@@ -109,6 +111,7 @@ func (q *noteQueue) put(n note) {
 	}
 }
 
+// take removes and returns every waiting note, in order.
 func (q *noteQueue) take() []note {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -269,6 +272,7 @@ func (s *session) done() bool {
 	return true
 }
 
+// terminal reports whether supervision has ended in st.
 func terminal(st tether.State) bool {
 	return st == tether.StateStopped || st == tether.StateExited || st == tether.StateFailed
 }
@@ -472,6 +476,8 @@ func (s *session) beginStop(reason string) {
 	s.advanceStop()
 }
 
+// advanceStop begins the stop of each sidecar whose dependents have all
+// ended (of every sidecar at once after a second interrupt).
 func (s *session) advanceStop() {
 	for _, c := range s.cars {
 		if c.stopBegun || c.phase == phaseEnded {
@@ -533,6 +539,7 @@ func (s *session) emitStopped(c *car, code int) {
 	s.q.push(record{kind: recStopped, ev: tether.Event{Time: time.Now(), Name: c.name, Code: code}}, true)
 }
 
+// emitError writes an error event for the sidecar called name.
 func (s *session) emitError(name string, err error) {
 	s.q.push(record{ev: tether.Event{Time: time.Now(), Name: name, Kind: tether.EventError, Err: err}}, true)
 }

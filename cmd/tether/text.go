@@ -13,6 +13,7 @@ import (
 // jsonFormat writes records as NDJSON, the form hosts read.
 type jsonFormat struct{ enc *encoder }
 
+// format appends r as one NDJSON line.
 func (f jsonFormat) format(b []byte, r *record) []byte { return f.enc.append(b, r) }
 
 // textFormat writes records for people: a sidecar's output as
@@ -45,6 +46,8 @@ const (
 	ansiBold  = "\x1b[1m"
 )
 
+// newTextFormat returns the text form for sidecars called names, in colour
+// when color is set.
 func newTextFormat(names []string, color bool) *textFormat {
 	f := &textFormat{color: color, colors: make(map[string]int)}
 	for i, n := range names {
@@ -54,6 +57,7 @@ func newTextFormat(names []string, color bool) *textFormat {
 	return f
 }
 
+// paint appends s, in the ANSI colour code when colours are on.
 func (f *textFormat) paint(b []byte, code, s string) []byte {
 	if !f.color || code == "" {
 		return append(b, s...)
@@ -63,6 +67,7 @@ func (f *textFormat) paint(b []byte, code, s string) []byte {
 	return append(b, ansiReset...)
 }
 
+// format appends r as a line for people, or nothing for a state change.
 func (f *textFormat) format(b []byte, r *record) []byte {
 	ev := &r.ev
 	if r.kind == recEvent && ev.Kind == tether.EventState {
