@@ -55,15 +55,13 @@ func cmdDemo(ctx context.Context, ppid int, args []string, stdin io.Reader, stdo
 		fmt.Fprintf(stderr, "tether demo: cannot find tether's own executable to run as the demo sidecar: %v\n", err)
 		return 1
 	}
-	sc := demoConfig(exe, true)
-	if err := sc.finish(func(k string) string { return "tether demo: " + k }, " "); err != nil {
-		// Probes not available in this build: show the rest.
-		fmt.Fprintf(stderr, "tether demo: running without probes (%v)\n", err)
-		sc = demoConfig(exe, false)
-		if err := sc.finish(func(k string) string { return "tether demo: " + k }, " "); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
+	sc, err := demoConfig(exe)
+	if err == nil {
+		err = sc.finish(func(k string) string { return "tether demo: " + k }, " ")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "tether demo: %v\n", err)
+		return 1
 	}
 	if pc.output != "json" && (pc.output == "text" || isTerminal(stdout)) {
 		fmt.Fprintln(stderr, "tether demo: supervising a built-in sidecar that serves /healthz on a free port.")
@@ -80,28 +78,26 @@ func cmdDemo(ctx context.Context, ppid int, args []string, stdin io.Reader, stdo
 
 // demoConfig is the demo's sidecar: short timings, so that a whole cycle
 // takes about 15 seconds.
-func demoConfig(exe string, probes bool) *sidecarConfig {
+func demoConfig(exe string) (*sidecarConfig, error) {
+	health, err := tether.ParseProbe("http://127.0.0.1:{port}/healthz")
+	if err != nil {
+		return nil, err
+	}
 	sc := newSidecarConfig()
 	sc.name = "demo"
 	sc.command = []string{exe, demoSidecarCommand, "{port}"}
 	sc.spec = tether.Spec{
 		Port:         tether.PortAuto,
+		Ready:        health,
 		ReadyTimeout: 10 * time.Second,
+		Live:         health,
 		LiveInterval: time.Second,
 		LiveTimeout:  500 * time.Millisecond,
 		LiveFailures: 3,
 		Grace:        3 * time.Second,
 		Backoff:      tether.Backoff{Initial: 500 * time.Millisecond, Max: 4 * time.Second},
 	}
-	if probes {
-		health := "http://127.0.0.1:{port}/healthz"
-		sc.spec.Ready = tether.HTTPProbe(health)
-		sc.spec.Live = tether.HTTPProbe(health)
-		if p, err := tether.ParseProbe(health); err == nil {
-			sc.spec.Ready, sc.spec.Live = p, p
-		}
-	}
-	return sc
+	return sc, nil
 }
 
 // demoSidecar is the demo's sidecar (args: the port), or with "worker" its
