@@ -261,6 +261,7 @@ func TestUsageErrors(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
 				t.Error("the sidecar was started")
 			}
+			noLeftovers(t, 0)
 		})
 	}
 }
@@ -319,6 +320,7 @@ func TestConfigErrors(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
 				t.Error("a sidecar was started")
 			}
+			noLeftovers(t, 0)
 		})
 	}
 }
@@ -795,6 +797,7 @@ func TestLosslessOutput(t *testing.T) {
 	if partials < 6 || datas == 0 {
 		t.Errorf("%d partial chunks (want at least 6: two of each long line, the last lines), %d data chunks", partials, datas)
 	}
+	noLeftovers(t, 2*time.Second)
 }
 
 // Closing tether's stdout (the host stopped reading) stops everything.
@@ -896,6 +899,7 @@ func TestTextOutput(t *testing.T) {
 	if strings.Contains(out, "\x1b[") || strings.Contains(out, "{") {
 		t.Errorf("colour or JSON in text output to a pipe:\n%s", out)
 	}
+	noLeftovers(t, 2*time.Second)
 }
 
 func TestHelpAndVersion(t *testing.T) {
@@ -957,4 +961,5 @@ func TestUpInterleavedFlood(t *testing.T) {
 			t.Errorf("f%d: %d lines", i, n)
 		}
 	}
+	noLeftovers(t, 2*time.Second)
 }
