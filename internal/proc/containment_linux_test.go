@@ -506,3 +506,50 @@ func TestProcStatAndMountinfo(t *testing.T) {
 		t.Errorf("unescaped %q", got)
 	}
 }
+
+// BenchmarkProcTable is the cost of one walk of the process table, which
+// the subreaper pays at every check while it stops an attempt.
+func BenchmarkProcTable(b *testing.B) {
+	for b.Loop() {
+		if _, err := readProcTable(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCgroupPopulated is the cost of one emptiness check in cgroup
+// mode.
+func BenchmarkCgroupPopulated(b *testing.B) {
+	c, err := newCgroup(Attr{}, newAttemptID())
+	if err != nil {
+		b.Skip("no writable cgroup v2 here")
+	}
+	defer c.release()
+	for b.Loop() {
+		cgroupPopulated(c.dir)
+	}
+}
+
+// BenchmarkStartTrue is one attempt of /bin/true from start to release, per
+// mode: what each containment adds to a restart.
+func BenchmarkStartTrue(b *testing.B) {
+	l := NewLauncher()
+	defer l.Close()
+	for _, m := range []Mode{ModeGroup, ModeSubreaper, ModeCgroup} {
+		b.Run(m.String(), func(b *testing.B) {
+			if m == ModeCgroup && !cgroupAvailable() {
+				b.Skip("no writable cgroup v2 here")
+			}
+			for b.Loop() {
+				g, err := l.Start(Attr{Path: "/bin/true", Args: []string{"true"}, Containment: m})
+				if err != nil {
+					b.Fatal(err)
+				}
+				g.Wait()
+				for g.Alive() {
+				}
+				g.Release()
+			}
+		})
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // procInfo is one process as the process table shows it.
@@ -26,6 +28,7 @@ func readProcTable() ([]procInfo, error) {
 		return nil, err
 	}
 	out := make([]procInfo, 0, len(names))
+	buf := make([]byte, 1024)
 	for _, n := range names {
 		if n[0] < '0' || n[0] > '9' {
 			continue
@@ -34,7 +37,7 @@ func readProcTable() ([]procInfo, error) {
 		if err != nil {
 			continue
 		}
-		if p, ok := readProcStat(pid); ok {
+		if p, ok := readProcStatBuf(pid, buf); ok {
 			out = append(out, p)
 		}
 	}
@@ -43,11 +46,23 @@ func readProcTable() ([]procInfo, error) {
 
 // readProcStat reads one process's /proc/PID/stat.
 func readProcStat(pid int) (procInfo, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return readProcStatBuf(pid, make([]byte, 1024))
+}
+
+// readProcStatBuf reads /proc/PID/stat into buf with three system calls (a
+// stat line is far shorter than 1 KiB; a longer one is cut, and its fields
+// past starttime are not needed).
+func readProcStatBuf(pid int, buf []byte) (procInfo, bool) {
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return procInfo{}, false
 	}
-	return parseProcStat(pid, b)
+	n, err := unix.Read(fd, buf)
+	unix.Close(fd)
+	if err != nil || n <= 0 {
+		return procInfo{}, false
+	}
+	return parseProcStat(pid, buf[:n])
 }
 
 // parseProcStat parses "pid (comm) state ppid pgrp session ... starttime ...";

@@ -80,6 +80,7 @@ type subreaper struct {
 	known       map[int]uint64   // members seen by the last walk: pid → start time
 	sids        map[int]struct{} // sessions started by members
 	tagged      map[int]uint64   // host children found tagged: pid → start time
+	empty       bool             // a walk found the attempt gone for good
 	released    bool
 }
 
@@ -115,6 +116,9 @@ func (s *subreaper) started(pid int) {
 func (s *subreaper) members() (live []procInfo, unreaped int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.empty {
+		return nil, 0
+	}
 	procs, err := readProcTable()
 	if err != nil {
 		return nil, 0
@@ -126,8 +130,10 @@ func (s *subreaper) members() (live []procInfo, unreaped int) {
 		children[p.ppid] = append(children[p.ppid], p.pid)
 	}
 	var roots []int
+	leader := false
 	if l, ok := byPid[s.leader]; ok && s.leader != 0 && l.start == s.leaderStart {
 		roots = append(roots, s.leader)
+		leader = true
 	}
 	var zombies []int
 	for _, pid := range children[s.self] {
@@ -178,6 +184,9 @@ func (s *subreaper) members() (live []procInfo, unreaped int) {
 		unreaped++
 	}
 	s.known = seen
+	// With the leader reaped and nothing of the attempt left, live or
+	// zombie, nothing of it can appear any more: later walks are skipped.
+	s.empty = !leader && s.leader != 0 && len(live) == 0 && unreaped == 0
 	return live, unreaped
 }
 
@@ -267,8 +276,10 @@ func (s *subreaper) alive(killing bool) bool {
 func (s *subreaper) release() bool {
 	// Reap what is left to reap: a zombie whose threads are still exiting
 	// becomes reapable within moments.
+	var live []procInfo
 	for deadline := time.Now().Add(200 * time.Millisecond); ; time.Sleep(time.Millisecond) {
-		if _, n := s.members(); n == 0 || time.Now().After(deadline) {
+		var n int
+		if live, n = s.members(); n == 0 || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -279,5 +290,5 @@ func (s *subreaper) release() bool {
 	if !done {
 		host.subreaper.release()
 	}
-	return true
+	return len(live) == 0
 }

@@ -49,9 +49,9 @@ type container interface {
 	// killing it kills those it finds again: one may have been forked
 	// while the kill was under way.
 	alive(killing bool) bool
-	// release frees what the container holds. It reports false when it
-	// could not (a cgroup that is not empty), and the watcher then keeps
-	// its record, so that the host's exit still empties it.
+	// release frees what the container holds. It reports false when
+	// members are left (a tree SIGKILL could not empty), and the watcher
+	// then keeps its record, so that the host's exit tries again.
 	release() bool
 	// cgroupDir is the attempt's cgroup directory, or "".
 	cgroupDir() string
@@ -169,9 +169,13 @@ func (s *sysGroup) release() {
 	if s.released.Swap(true) {
 		return
 	}
-	kept := false
+	// Survivors (a tree that SIGKILL could not empty) stay recorded with
+	// the watcher, which tries again when the host goes.
+	var kept bool
 	if s.c != nil {
 		kept = !s.c.release()
+	} else if s.pgid != 0 {
+		kept = unix.Kill(-s.pgid, 0) == nil && groupHasLiveMember(s.pgid)
 	}
 	if !kept && s.id != "" {
 		host.watch.forget(s.id)
