@@ -328,6 +328,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	g, err := l.launcher.Start(proc.Attr{
 		Path: path, Args: args, Dir: spec.Dir, Env: environ(spec.Env, port, extraEnv...),
 		Stdin: p.child[0], Stdout: p.child[1], Stderr: p.child[2],
+		Containment: spec.Containment.procMode(),
 	})
 	p.closeChild()
 	if err != nil {
@@ -348,7 +349,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	l.s.pid.Store(int64(a.pid))
 	l.s.stdin.Store(p.stdinW)
 	l.s.group.Store(g)
-	l.emit(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port})
+	l.emit(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port, Containment: g.Mode()})
 
 	spawnWatcher := a.goWatch
 	var onLine func([]byte)
