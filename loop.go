@@ -190,6 +190,7 @@ func (l *loop) decide(ctx context.Context, o outcome) (next *struct{}, ok bool) 
 
 func (l *loop) giveUp(cause error) (*struct{}, bool) {
 	l.result = fmt.Errorf("%w: %w", ErrGaveUp, cause)
+	l.s.state.Store(int32(StateFailed)) // State agrees by the time gave_up is seen
 	l.emit(Event{Kind: EventGaveUp, Attempt: l.attempt, Restarts: len(l.restarts), Err: cause})
 	l.setState(StateFailed)
 	return nil, true

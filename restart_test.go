@@ -303,6 +303,7 @@ func TestHoldStartAfterFailed(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	rec.waitKind(t, 10*time.Second, EventGaveUp)
+	rec.wait(t, 10*time.Second, 1, func(e Event) bool { return e.Kind == EventState && e.State == StateFailed })
 	if s.State() != StateFailed {
 		t.Fatalf("state %v", s.State())
 	}
