@@ -532,6 +532,7 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 			}
 			ready, readyAt = true, l.s.now()
 			readyLimit.Stop()
+			l.s.state.Store(int32(StateRunning)) // State agrees by the time ready is seen
 			l.emit(Event{Kind: EventReady, Pid: a.pid, Attempt: a.n, After: readyAt.Sub(a.start)})
 			l.setState(StateRunning)
 			l.startLive(a)
