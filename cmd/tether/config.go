@@ -49,6 +49,7 @@ type sidecarTable struct {
 	RestartWindow  any `toml:"restart_window"`
 	StopSignal     any `toml:"stop_signal"`
 	Grace          any `toml:"grace"`
+	Containment    any `toml:"containment"`
 	Lifeline       any `toml:"lifeline"`
 	ExitWithParent any `toml:"exit_with_parent"`
 	Output         any `toml:"output"`

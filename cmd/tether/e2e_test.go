@@ -50,7 +50,7 @@ func TestRunEventsAndFields(t *testing.T) {
 		prev = tm
 	}
 	sp := ofKind(evs, "spawned")
-	if len(sp) != 1 || sp[0].num("pid") <= 0 || sp[0].num("attempt") != 1 || sp[0].num("port") <= 0 {
+	if len(sp) != 1 || sp[0].num("pid") <= 0 || sp[0].num("attempt") != 1 || sp[0].num("port") <= 0 || sp[0].str("containment") == "" {
 		t.Fatalf("spawned: %v", sp)
 	}
 	pid, port := sp[0].num("pid"), sp[0].num("port")
@@ -889,7 +889,7 @@ func TestTextOutput(t *testing.T) {
 	for _, re := range []string{
 		`(?m)^\d\d:\d\d:\d\d\.\d{3} a      \| from a$`,
 		`(?m)^\d\d:\d\d:\d\d\.\d{3} longer \| from longer$`,
-		`(?m)^\d\d:\d\d:\d\d\.\d{3} a      \* spawned pid \d+ \(attempt 1\)$`,
+		`(?m)^\d\d:\d\d:\d\d\.\d{3} a      \* spawned pid \d+ \(attempt 1, [a-z-]+(\+watcher)?\)$`,
 		`(?m)^\d\d:\d\d:\d\d\.\d{3} longer \* exited with status 4 after .* \(unexpectedly\)$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(out) {
@@ -962,4 +962,24 @@ func TestUpInterleavedFlood(t *testing.T) {
 		}
 	}
 	noLeftovers(t, 2*time.Second)
+}
+
+// tether itself killed with SIGKILL: its watcher (RunWatcherIfRequested in
+// main) empties the sidecar's tree, grandchildren and a setsid'd one
+// included.
+func TestTetherKilled(t *testing.T) {
+	t.Parallel()
+	p := startTether(t, "", "run", "--", "sh", "-c", "sleep 600 & setsid sleep 601 & echo up; wait")
+	sp, _ := p.waitKind(20*time.Second, 0, "spawned")
+	if c := sp.str("containment"); !strings.HasSuffix(c, "+watcher") {
+		t.Skipf("no watcher in this containment (%q): the library cannot empty the tree after tether's death here", c)
+	}
+	p.waitFor(20*time.Second, 0, "up", func(e event) bool { return e.str("line") == "up" })
+	if n := len(leftovers(t)); n < 4 { // tether, its watcher, sh, two sleeps
+		t.Logf("%d tagged processes before the kill", n)
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	noLeftovers(t, 3*time.Second)
 }

@@ -82,6 +82,10 @@ func (e *encoder) append(b []byte, r *record) []byte {
 			b = append(b, `,"port":`...)
 			b = strconv.AppendInt(b, int64(ev.Port), 10)
 		}
+		if ev.Containment != "" {
+			b = append(b, `,"containment":`...)
+			b = appendString(b, ev.Containment)
+		}
 	case tether.EventStdout, tether.EventStderr:
 		if utf8.Valid(ev.Data) {
 			b = append(b, `,"line":`...)

@@ -43,24 +43,25 @@ func TestEncoderAgainstEncodingJSON(t *testing.T) {
 	for i := range 1000 {
 		valid := i%2 == 0
 		ev := tether.Event{
-			Time:     base.Add(time.Duration(r.Int64N(1e15))),
-			Name:     string(randomBytes(r, r.IntN(12), valid)),
-			Kind:     tether.EventKind(1 + i%10),
-			Pid:      1 + r.IntN(1<<22),
-			Attempt:  1 + r.IntN(100),
-			Port:     r.IntN(65536),
-			Data:     randomBytes(r, r.IntN(200), r.IntN(3) > 0),
-			Partial:  r.IntN(2) == 0,
-			Code:     r.IntN(257) - 1,
-			Uptime:   time.Duration(r.Int64N(1e12)),
-			After:    time.Duration(r.Int64N(1e12)),
-			Delay:    time.Duration(r.Int64N(1e12)),
-			Failures: 1 + r.IntN(10),
-			Restarts: r.IntN(10),
-			Expected: r.IntN(2) == 0,
-			State:    tether.State(r.IntN(7)),
-			Prev:     tether.State(r.IntN(7)),
-			Err:      errors.New(string(randomBytes(r, r.IntN(50), valid))),
+			Time:        base.Add(time.Duration(r.Int64N(1e15))),
+			Name:        string(randomBytes(r, r.IntN(12), valid)),
+			Kind:        tether.EventKind(1 + i%10),
+			Pid:         1 + r.IntN(1<<22),
+			Attempt:     1 + r.IntN(100),
+			Port:        r.IntN(65536),
+			Containment: []string{"", "cgroup+watcher", "job-object"}[i%3],
+			Data:        randomBytes(r, r.IntN(200), r.IntN(3) > 0),
+			Partial:     r.IntN(2) == 0,
+			Code:        r.IntN(257) - 1,
+			Uptime:      time.Duration(r.Int64N(1e12)),
+			After:       time.Duration(r.Int64N(1e12)),
+			Delay:       time.Duration(r.Int64N(1e12)),
+			Failures:    1 + r.IntN(10),
+			Restarts:    r.IntN(10),
+			Expected:    r.IntN(2) == 0,
+			State:       tether.State(r.IntN(7)),
+			Prev:        tether.State(r.IntN(7)),
+			Err:         errors.New(string(randomBytes(r, r.IntN(50), valid))),
 		}
 		if r.IntN(3) == 0 || ev.Code < 0 {
 			ev.Signal = "KILL"
@@ -175,6 +176,9 @@ func TestEncoderAgainstEncodingJSON(t *testing.T) {
 				t.Errorf("state: %q", line)
 			}
 		case tether.EventSpawned:
+			if c, _ := m["containment"].(string); c != ev.Containment {
+				t.Errorf("containment of %q", line)
+			}
 			if (ev.Port != 0) != (m["port"] != nil) || num("port") != int64(ev.Port) {
 				t.Errorf("spawned: %q", line)
 			}

@@ -22,10 +22,15 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+
+	"tether.dev/tether"
 )
 
 // main is tether: everything happens in run.
 func main() {
+	// First: tether re-executes itself as the watcher that empties the
+	// sidecars' trees should tether be killed; that process never returns.
+	tether.RunWatcherIfRequested()
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

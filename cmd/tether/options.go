@@ -249,6 +249,20 @@ func sidecarOptions() []option {
 				t.sc.spec.StopSignal = sig
 				return nil
 			}},
+		{flag: "containment", key: "containment", arg: "auto|cgroup|subreaper|group", def: "auto",
+			help: "how the sidecar's process tree is held together: auto picks the strongest the system offers (docs/containment.md)",
+			set: func(t target, v any) error {
+				s, err := stringValue(v)
+				if err != nil {
+					return err
+				}
+				c, err := tether.ParseContainment(s)
+				if err != nil {
+					return allowErr("want auto, cgroup, subreaper or group")
+				}
+				t.sc.spec.Containment = c
+				return nil
+			}},
 		{flag: "grace", key: "grace", arg: "DUR", def: "5s",
 			help: "after the stop signal, wait this long, then kill the whole tree (0: kill at once)",
 			set: func(t target, v any) error {

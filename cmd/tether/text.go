@@ -128,6 +128,9 @@ func describe(r *record) (color, msg string) {
 		if ev.Port != 0 {
 			s += fmt.Sprintf(", port %d", ev.Port)
 		}
+		if ev.Containment != "" {
+			s += ", " + ev.Containment
+		}
 		return "", s + ")"
 	case tether.EventReady:
 		return ansiGreen, fmt.Sprintf("ready after %v (pid %d)", roundDur(ev.After), ev.Pid)
