@@ -49,6 +49,7 @@ func newCgroup(a Attr, id string) (*cgroup, error) {
 	if err != nil {
 		return nil, unavailable(ModeCgroup, "no cgroup v2 found", err)
 	}
+	removeStaleCgroups(parent)
 	name := "tether-" + id
 	c := &cgroup{dir: filepath.Join(parent, name), rel: filepath.Join(rel, name), fd: -1}
 	if err := unix.Mkdir(c.dir, 0o755); err != nil {
@@ -150,6 +151,34 @@ func (c *cgroup) alive(killing bool) bool {
 func (c *cgroup) release() bool {
 	c.closeFD()
 	return removeCgroup(c.dir)
+}
+
+// removeStaleCgroups removes the empty attempt cgroups that dead hosts left
+// in parent: a host killed without a watcher leaves its attempts' cgroups
+// behind. A cgroup is stale when the host pid in its name ("tether-PID.…") is
+// not a process any more (a zombie host still counts: its watcher may be at
+// work); only an empty one can be removed, so nothing that runs is touched.
+func removeStaleCgroups(parent string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	self := os.Getpid()
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), "tether-")
+		if !ok || !e.IsDir() {
+			continue
+		}
+		hostPid, _, _ := strings.Cut(rest, ".")
+		pid, err := strconv.Atoi(hostPid)
+		if err != nil || pid == self || pid <= 0 {
+			continue
+		}
+		if err := unix.Kill(pid, 0); err == nil || errors.Is(err, unix.EPERM) {
+			continue
+		}
+		removeCgroup(filepath.Join(parent, e.Name()))
+	}
 }
 
 // removeCgroup removes dir and every cgroup below it (a tethered host's own

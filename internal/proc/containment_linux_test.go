@@ -553,3 +553,41 @@ func BenchmarkStartTrue(b *testing.B) {
 		})
 	}
 }
+
+// Empty cgroups left by a host that died without a watcher are removed by
+// the next host; a populated one, or a live host's, is left alone.
+func TestStaleCgroupsRemoved(t *testing.T) {
+	t.Parallel()
+	if !cgroupAvailable() {
+		t.Skip("no writable cgroup v2 here")
+	}
+	parentDir, _, err := hostCgroup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := parentDir + "/tether-test-" + strconv.Itoa(os.Getpid()) + "-stale"
+	if err := os.Mkdir(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer removeCgroup(parent)
+	dead := exec.Command("/bin/true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := parent + "/tether-" + strconv.Itoa(dead.Process.Pid) + ".gone"
+	live := parent + "/tether-" + strconv.Itoa(os.Getppid()) + ".alive"
+	for _, d := range []string{stale, stale + "/tether-1.nested", live} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := NewLauncher()
+	defer l.Close()
+	startTree(t, l, Attr{Containment: ModeCgroup, cgroupParent: parent})
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale cgroup %s not removed: %v", stale, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live host's cgroup was removed: %v", err)
+	}
+}
