@@ -569,7 +569,7 @@ func TestStaleCgroupsRemoved(t *testing.T) {
 	if err := os.Mkdir(parent, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	defer removeCgroup(parent)
+	t.Cleanup(func() { removeCgroup(parent) }) // after the tree's clean-up
 	dead := exec.Command("/bin/true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)
