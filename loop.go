@@ -174,9 +174,13 @@ func (l *loop) decide(ctx context.Context, o outcome) (next *struct{}, ok bool) 
 		}
 		l.restarts = keep
 		if len(l.restarts) >= l.spec.MaxRestarts {
-			cause := o.err
-			if cause == nil {
-				cause = &ExitError{Code: o.code, Signal: o.signal}
+			cause := error(&ExitError{Code: o.code, Signal: o.signal})
+			if o.err != nil && o.reason != endSpawn {
+				// Not ready, unhealthy: say so, and keep the last
+				// exit status for ExitStatus.
+				cause = fmt.Errorf("%w (last exit: %w)", o.err, cause)
+			} else if o.err != nil {
+				cause = o.err
 			}
 			return l.giveUp(fmt.Errorf("more than %d restarts in %v: %w", l.spec.MaxRestarts, l.spec.RestartWindow, cause))
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -178,6 +179,19 @@ func TestExecProbe(t *testing.T) {
 	rec.waitKind(t, 10*time.Second, EventReady)
 	s.Stop(context.Background())
 
+	// An exec probe runs in the sidecar's directory: relative paths agree.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ready"), nil, 0o644)
+	rec = newRecorder()
+	spec = helperSpec(t, "sleep")
+	spec.Dir = dir
+	spec.Ready = ExecProbe("test", "-e", "ready")
+	spec.ReadyTimeout = 5 * time.Second
+	s = &Supervisor{Spec: spec, OnEvent: rec.on}
+	start(t, s)
+	rec.waitKind(t, 10*time.Second, EventReady)
+	s.Stop(context.Background())
+
 	// A hanging exec liveness probe is killed at its timeout and counts
 	// as a failure; the attempt becomes unhealthy.
 	rec = newRecorder()
@@ -237,4 +251,20 @@ func TestFixedPortInUse(t *testing.T) {
 		t.Errorf("ready on attempt %d", r.Attempt)
 	}
 	s.Stop(context.Background())
+}
+
+// Giving up on attempts that were never ready keeps both facts: the cause,
+// and the last exit status (killed by the stop signal: 128+15).
+func TestGiveUpNotReadyKeepsExitStatus(t *testing.T) {
+	t.Parallel()
+	spec := helperSpec(t, "sleep")
+	spec.Port = PortAuto
+	spec.Ready = TCPProbe("127.0.0.1:{port}")
+	spec.ReadyTimeout = 100 * time.Millisecond
+	spec.MaxRestarts = 1
+	spec.Backoff.Initial = time.Millisecond
+	err := (&Supervisor{Spec: spec}).Run(context.Background())
+	if !errors.Is(err, ErrGaveUp) || !errors.Is(err, ErrNotReady) || ExitStatus(err) != 143 {
+		t.Fatalf("Run = %v (status %d), want gave up, not ready, status 143", err, ExitStatus(err))
+	}
 }

@@ -76,7 +76,8 @@ func (l *loop) checker(p Probe, port int) (check func(context.Context) error, cl
 			argv[i] = expand(a, port)
 		}
 		env := environ(l.spec.Env, port)
-		return func(ctx context.Context) error { return probe.Exec(ctx, argv, env) }, close
+		dir := l.spec.Dir // run where the sidecar runs: relative paths agree
+		return func(ctx context.Context) error { return probe.Exec(ctx, argv, env, dir) }, close
 	case probeFunc:
 		return p.fn, close
 	}

@@ -77,6 +77,10 @@ func classifyStartError(command, path, dir string, err error) error {
 	}
 	cause := err
 	switch {
+	case errors.Is(err, proc.ErrUnavailable):
+		// A containment mode was forced that this system cannot give:
+		// no retry can help.
+		cause = fmt.Errorf("%w: %w", ErrNotExecutable, err)
 	case errors.Is(err, syscall.ENOENT):
 		cause = fmt.Errorf("%w: %w", ErrCommandNotFound, err)
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.ENOEXEC), errors.Is(err, syscall.EPERM),

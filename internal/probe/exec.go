@@ -25,7 +25,8 @@ const (
 
 // Exec runs argv (no shell: argv[0] is looked up in PATH as os/exec does) and
 // reports nil when it exits with status 0. env is its whole environment, as
-// in exec.Cmd.Env: nil means the current process's.
+// in exec.Cmd.Env: nil means the current process's. dir is its working
+// directory; empty means the current process's.
 //
 // The command runs in a process group of its own (see the package doc for
 // Windows) with stdin from the null device; its stdout and stderr go to one
@@ -38,7 +39,7 @@ const (
 // A failure quotes the exit status, or the timeout, and the tail of the
 // output: `probe: exec check.sh: exit status 3; output: "db not ready"`. The
 // error wraps the *exec.ExitError, or the context's error.
-func Exec(ctx context.Context, argv []string, env []string) error {
+func Exec(ctx context.Context, argv []string, env []string, dir string) error {
 	if len(argv) == 0 || argv[0] == "" {
 		return errors.New("probe: exec: no command")
 	}
@@ -53,6 +54,7 @@ func Exec(ctx context.Context, argv []string, env []string) error {
 	}
 	cmd := exec.CommandContext(ctx, name, argv[1:]...)
 	cmd.Env = env
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = w, w // Stdin nil: the null device
 	setGroup(cmd)
 	cmd.Cancel = func() error { return killGroup(cmd.Process) }

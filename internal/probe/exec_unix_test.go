@@ -57,14 +57,14 @@ func requireGone(t *testing.T, tag string, pgid int) {
 
 func TestExecExitZero(t *testing.T) {
 	t.Parallel()
-	if err := Exec(t.Context(), []string{"sh", "-c", "echo fine; exit 0"}, nil); err != nil {
+	if err := Exec(t.Context(), []string{"sh", "-c", "echo fine; exit 0"}, nil, ""); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestExecFailureQuotesStatusAndOutput(t *testing.T) {
 	t.Parallel()
-	err := Exec(t.Context(), []string{"sh", "-c", `echo starting; echo "db not ready" >&2; exit 3`}, nil)
+	err := Exec(t.Context(), []string{"sh", "-c", `echo starting; echo "db not ready" >&2; exit 3`}, nil, "")
 	if err == nil {
 		t.Fatal("exit 3 passed")
 	}
@@ -80,7 +80,7 @@ func TestExecFailureQuotesStatusAndOutput(t *testing.T) {
 
 func TestExecNoOutput(t *testing.T) {
 	t.Parallel()
-	err := Exec(t.Context(), []string{"sh", "-c", "exit 2"}, nil)
+	err := Exec(t.Context(), []string{"sh", "-c", "exit 2"}, nil, "")
 	if want := "probe: exec sh: exit status 2 (no output)"; err == nil || err.Error() != want {
 		t.Errorf("error %v, want %s", err, want)
 	}
@@ -89,7 +89,7 @@ func TestExecNoOutput(t *testing.T) {
 func TestExecKeepsOnlyTheOutputTail(t *testing.T) {
 	t.Parallel()
 	script := `i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; exit 1`
-	err := Exec(t.Context(), []string{"sh", "-c", script}, nil)
+	err := Exec(t.Context(), []string{"sh", "-c", script}, nil, "")
 	if err == nil {
 		t.Fatal("exit 1 passed")
 	}
@@ -108,7 +108,7 @@ func TestExecKeepsOnlyTheOutputTail(t *testing.T) {
 
 func TestExecNotFound(t *testing.T) {
 	t.Parallel()
-	err := Exec(t.Context(), []string{"tether-no-such-program"}, nil)
+	err := Exec(t.Context(), []string{"tether-no-such-program"}, nil, "")
 	if !errors.Is(err, exec.ErrNotFound) {
 		t.Errorf("error %v, want exec.ErrNotFound", err)
 	}
@@ -120,7 +120,7 @@ func TestExecNotFound(t *testing.T) {
 func TestExecNoCommand(t *testing.T) {
 	t.Parallel()
 	for _, argv := range [][]string{nil, {}, {""}} {
-		if err := Exec(t.Context(), argv, nil); err == nil || err.Error() != "probe: exec: no command" {
+		if err := Exec(t.Context(), argv, nil, ""); err == nil || err.Error() != "probe: exec: no command" {
 			t.Errorf("Exec(%q) = %v", argv, err)
 		}
 	}
@@ -130,7 +130,7 @@ func TestExecDoneContext(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	err := Exec(ctx, []string{"sh", "-c", "exit 0"}, nil)
+	err := Exec(ctx, []string{"sh", "-c", "exit 0"}, nil, "")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
@@ -146,7 +146,7 @@ func TestExecTimeoutKillsWholeGroup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	start := time.Now()
-	err := Exec(ctx, []string{"sh", "-c", `echo $$ > "$0"; echo started; sleep 100 & sleep 100`, pidFile}, env)
+	err := Exec(ctx, []string{"sh", "-c", `echo $$ > "$0"; echo started; sleep 100 & sleep 100`, pidFile}, env, "")
 	took := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v, want a deadline", err)
@@ -169,7 +169,7 @@ func TestExecSweepsGroupAfterExit(t *testing.T) {
 	env, tag := tagged(t)
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	start := time.Now()
-	err := Exec(t.Context(), []string{"sh", "-c", `echo $$ > "$0"; sleep 100 & exit 0`, pidFile}, env)
+	err := Exec(t.Context(), []string{"sh", "-c", `echo $$ > "$0"; sleep 100 & exit 0`, pidFile}, env, "")
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func TestExecEscapedHolderCannotHang(t *testing.T) {
 	env = append(env, helperEnv+"=escape")
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	start := time.Now()
-	err = Exec(t.Context(), []string{self, pidFile}, env)
+	err = Exec(t.Context(), []string{self, pidFile}, env, "")
 	took := time.Since(start)
 	if b, rerr := os.ReadFile(pidFile); rerr == nil {
 		if pid, _ := strconv.Atoi(string(b)); pid > 0 {
@@ -233,7 +233,7 @@ func TestExecOutputNeverReachesOurStdout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	perr := Exec(t.Context(), []string{"sh", "-c", "echo MARK-out; echo MARK-err >&2; exit 1"}, nil)
+	perr := Exec(t.Context(), []string{"sh", "-c", "echo MARK-out; echo MARK-err >&2; exit 1"}, nil, "")
 	for _, fd := range []int{1, 2} {
 		if err := unix.Dup2(saved[fd], fd); err != nil {
 			t.Fatal(err)
