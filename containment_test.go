@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 // The test binary is also a host that calls RunWatcherIfRequested first
@@ -168,7 +170,7 @@ func TestContainmentStopLeavesNothing(t *testing.T) {
 			if got, want := rec.kinds(EventSpawned)[0].Containment, mode.String()+"+watcher"; got != want {
 				t.Errorf("spawned with containment %q, want %q", got, want)
 			}
-			if n := len(leftovers(t)); n < len(descendants)+6 {
+			if n := len(proctest.Tagged(proctest.Tag(t))); n < len(descendants)+6 {
 				t.Fatalf("%d tagged processes before the stop, want at least %d", n, len(descendants)+6)
 			}
 			if err := s.Stop(context.Background()); err != nil {
@@ -177,7 +179,7 @@ func TestContainmentStopLeavesNothing(t *testing.T) {
 			if err := wait(); err != nil {
 				t.Fatal(err)
 			}
-			noLeftovers(t, time.Second)
+			proctest.NoLeftovers(t, time.Second)
 		})
 	}
 }
@@ -197,7 +199,7 @@ func TestContainmentGroupLimits(t *testing.T) {
 	rec.waitKind(t, 20*time.Second, EventStdout)
 	s.Stop(context.Background())
 	wait()
-	if n := len(leftovers(t)); n != 1 {
+	if n := len(proctest.Tagged(proctest.Tag(t))); n != 1 {
 		t.Errorf("%d processes left after a stop in group mode, want the 1 setsid'd escapee", n)
 	}
 }
@@ -212,7 +214,7 @@ func startHost(t *testing.T, mode Containment, watcher bool, descendants ...stri
 		t.Fatal(err)
 	}
 	host = exec.Command(exe, append([]string{mode.String()}, descendants...)...)
-	host.Env = append(os.Environ(), "TETHER_TEST_HELPER=containment-host", "TETHER_TEST_TAG="+testTag(t), "TETHER_TEST_FORK=setsid")
+	host.Env = append(os.Environ(), "TETHER_TEST_HELPER=containment-host", proctest.Env(t), "TETHER_TEST_FORK=setsid")
 	if !watcher {
 		host.Env = append(host.Env, "TETHER_TEST_NO_WATCHER=1")
 	}
@@ -273,12 +275,12 @@ func TestContainmentHostKilled(t *testing.T) {
 				t.Errorf("spawned with containment %q, want %q", containment, want)
 			}
 			// host, watcher, forktree, 4 descendants, 5+ loop children
-			if n := len(leftovers(t)); n < 12 {
+			if n := len(proctest.Tagged(proctest.Tag(t))); n < 12 {
 				t.Fatalf("%d tagged processes before the kill, want at least 12", n)
 			}
 			host.Process.Signal(syscall.SIGKILL)
 			host.Wait()
-			noLeftovers(t, time.Second)
+			proctest.NoLeftovers(t, time.Second)
 		})
 	}
 }
@@ -302,7 +304,7 @@ func TestContainmentHostKilledWithoutWatcher(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if len(leftovers(t)) == 0 {
+	if len(proctest.Tagged(proctest.Tag(t))) == 0 {
 		t.Error("no descendant outlived the host: the docs say a host without the watcher leaves them")
 	}
 }
@@ -322,7 +324,7 @@ func processLive(pid int) bool {
 // also runs when a test fails half-way.
 func killLeftovers(t *testing.T) {
 	for range 50 {
-		pids := leftovers(t)
+		pids := proctest.Tagged(proctest.Tag(t))
 		if len(pids) == 0 {
 			return
 		}

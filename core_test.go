@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 func TestEchoAndExit(t *testing.T) {
@@ -51,7 +53,7 @@ func TestEchoAndExit(t *testing.T) {
 	if s.State() != StateExited {
 		t.Errorf("state %v", s.State())
 	}
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 func TestExitStatusIsReturned(t *testing.T) {
@@ -235,12 +237,12 @@ func TestTreeLeavesNothingAfterStop(t *testing.T) {
 	s := &Supervisor{Spec: spec, OnEvent: rec.on}
 	wait := start(t, s)
 	rec.waitKind(t, 10*time.Second, EventStdout)
-	if n := len(leftovers(t)); n != 4 {
+	if n := len(proctest.Tagged(proctest.Tag(t))); n != 4 {
 		t.Fatalf("%d tagged processes before stop, want 4", n)
 	}
 	s.Stop(context.Background())
 	wait()
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 // The child exits by itself, leaving background children: they are stopped
@@ -255,7 +257,7 @@ func TestTreeRemainderStoppedOnExit(t *testing.T) {
 	if err := s.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	noLeftovers(t, 200*time.Millisecond)
+	proctest.NoLeftovers(t, 200*time.Millisecond)
 	if ex := rec.kinds(EventExited)[0]; ex.Expected {
 		t.Errorf("exited by itself but expected=true")
 	}
@@ -277,7 +279,7 @@ func TestEscapedPipeHolderDoesNotHang(t *testing.T) {
 	if d := time.Since(t0); d > 5*time.Second {
 		t.Errorf("Run took %v with a pipe held open", d)
 	}
-	for _, p := range leftovers(t) { // the escapee is the containment issue's
+	for _, p := range proctest.Tagged(proctest.Tag(t)) { // the escapee is the containment issue's
 		syscall.Kill(p, syscall.SIGKILL)
 	}
 }
@@ -297,7 +299,7 @@ func TestStopBeforeRunAndTwice(t *testing.T) {
 	if err := s.Run(context.Background()); !errors.Is(err, ErrAlreadyRunning) {
 		t.Fatalf("second Run = %v", err)
 	}
-	noLeftovers(t, 100*time.Millisecond)
+	proctest.NoLeftovers(t, 100*time.Millisecond)
 
 	rec := newRecorder()
 	s = &Supervisor{Spec: helperSpec(t, "sleep"), OnEvent: rec.on}
@@ -319,7 +321,7 @@ func TestStopBeforeRunAndTwice(t *testing.T) {
 	if err := s.Kill(); err != nil {
 		t.Errorf("Kill after Run = %v", err)
 	}
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 // Stop racing with Run's start, at random points of the spawn.
@@ -337,7 +339,7 @@ func TestStopDuringSpawn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 func TestContextCancelStops(t *testing.T) {
@@ -360,7 +362,7 @@ func TestContextCancelStops(t *testing.T) {
 	if !rec.kinds(EventExited)[0].Expected {
 		t.Error("exit after cancel not expected")
 	}
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 func TestWriteStdinAndPid(t *testing.T) {

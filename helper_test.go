@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"tether.dev/tether/internal/proctest"
 )
 
 // The test binary plays the sidecar, as os/exec's tests do: with
@@ -42,12 +43,8 @@ func helperSpec(t testing.TB, mode string, args ...string) Spec {
 		Name:    mode,
 		Command: exe,
 		Args:    args,
-		Env:     []string{"TETHER_TEST_HELPER=" + mode, "TETHER_TEST_TAG=" + testTag(t)},
+		Env:     []string{"TETHER_TEST_HELPER=" + mode, proctest.Env(t)},
 	}
-}
-
-func testTag(t testing.TB) string {
-	return strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + strconv.Itoa(os.Getpid())
 }
 
 func helperMain(mode string, args []string) {
@@ -238,54 +235,6 @@ func writeChopped(w io.Writer, b []byte, seed uint64) {
 	}
 }
 
-// leftovers lists live processes (not zombies) whose environment holds
-// this test's tag.
-func leftovers(t testing.TB) []int {
-	tag := []byte("TETHER_TEST_TAG=" + testTag(t) + "\x00")
-	d, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range d {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !containsBytes(env, tag) {
-			continue
-		}
-		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if s := string(stat); strings.Contains(s[strings.LastIndexByte(s, ')')+1:], " Z ") {
-			continue
-		}
-		pids = append(pids, pid)
-	}
-	return pids
-}
-
-func containsBytes(b, sub []byte) bool { return strings.Contains(string(b), string(sub)) }
-
-// noLeftovers fails t if any process of its tree is still alive after
-// within (it waits that long for them to go).
-func noLeftovers(t testing.TB, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		pids := leftovers(t)
-		if len(pids) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			for _, p := range pids {
-				syscall.Kill(p, syscall.SIGKILL)
-			}
-			t.Fatalf("processes left behind: %v", pids)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // pidsByCmdline lists live processes whose /proc/PID/cmdline is cmdline.
 func pidsByCmdline(cmdline string) []int {

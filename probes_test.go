@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 func TestReadyHTTPAfterDelay(t *testing.T) {
@@ -38,7 +40,7 @@ func TestReadyHTTPAfterDelay(t *testing.T) {
 		t.Errorf("state %v", s.State())
 	}
 	s.Stop(context.Background())
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 func TestNeverReadyRestarts(t *testing.T) {
@@ -64,7 +66,7 @@ func TestNeverReadyRestarts(t *testing.T) {
 		t.Errorf("error event %v: want not ready, saying why (refused)", errEv.Err)
 	}
 	s.Stop(context.Background())
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 // Ready, then 500, then hanging: unhealthy, restart, ready again.
@@ -110,7 +112,7 @@ func TestLivenessUnhealthyRestartsThenRecovers(t *testing.T) {
 		t.Errorf("ports %d and %d: want a fresh port per attempt", sp[0].Port, sp[1].Port)
 	}
 	s.Stop(context.Background())
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 // A log probe is fired only by a line of this attempt.

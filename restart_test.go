@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 func TestBackoffDelay(t *testing.T) {
@@ -118,7 +120,7 @@ func TestKill9Restarts(t *testing.T) {
 	}
 	s.Stop(context.Background())
 	checkSequential(t, rec.all())
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 // A crash loop: delays grow 50, 100, 200, 400, 400 ms and the gaps match.
@@ -387,7 +389,7 @@ func TestRaces(t *testing.T) {
 		}
 		checkSequential(t, rec.all())
 	}
-	noLeftovers(t, time.Second)
+	proctest.NoLeftovers(t, time.Second)
 }
 
 // 1,000 restarts of a child that exits at once: file descriptors,

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 // tether demo shows the whole cycle (ready, crash, backoff, restart,
@@ -52,7 +54,7 @@ func TestDemo(t *testing.T) {
 	if workerBye < 3 {
 		t.Errorf("%d workers said goodbye, want 3 (one per attempt): the tree was not stopped", workerBye)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // The demo's text form, as a person sees it.
@@ -86,5 +88,5 @@ func TestDemoText(t *testing.T) {
 	if !strings.Contains(p.errText(), "Ctrl-C") {
 		t.Errorf("no introduction on stderr: %q", p.errText())
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"tether.dev/tether"
+	"tether.dev/tether/internal/proctest"
 )
 
 // Every field of the events of one plain run: spawned with its port,
@@ -115,7 +116,7 @@ func TestRunEventsAndFields(t *testing.T) {
 	if st := ofKind(evs, "state"); st[0].str("from") != "stopped" || st[0].str("state") != "starting" {
 		t.Errorf("first state event %s", st[0])
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // isSubsequence reports whether want appears in got in order.
@@ -197,7 +198,7 @@ func TestExitStatuses(t *testing.T) {
 			if c.check != nil {
 				c.check(t, evs)
 			}
-			noLeftovers(t, 2*time.Second)
+			proctest.NoLeftovers(t, 2*time.Second)
 		})
 	}
 }
@@ -261,7 +262,7 @@ func TestUsageErrors(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
 				t.Error("the sidecar was started")
 			}
-			noLeftovers(t, 0)
+			proctest.NoLeftovers(t, 0)
 		})
 	}
 }
@@ -320,7 +321,7 @@ func TestConfigErrors(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
 				t.Error("a sidecar was started")
 			}
-			noLeftovers(t, 0)
+			proctest.NoLeftovers(t, 0)
 		})
 	}
 }
@@ -357,7 +358,7 @@ func TestStopOnSignal(t *testing.T) {
 			if last := evs[len(evs)-1]; last.kind() != "stopped" || last.num("code") != 0 {
 				t.Errorf("last event %s", last)
 			}
-			noLeftovers(t, 2*time.Second)
+			proctest.NoLeftovers(t, 2*time.Second)
 		})
 	}
 }
@@ -386,7 +387,7 @@ func TestSecondInterruptKills(t *testing.T) {
 	if n := len(ofKind(evs, "stopping")); n != 1 {
 		t.Errorf("%d stopping events", n)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // The stdin commands of run: write, signal, restart, start (no-op while
@@ -453,7 +454,7 @@ func TestRunStdinCommands(t *testing.T) {
 	if last := evs[len(evs)-1]; last.kind() != "stopped" || last.num("code") != 0 {
 		t.Errorf("last event %s", last)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // writeConfig writes tether.toml into a new directory and returns it.
@@ -537,7 +538,7 @@ func TestUpStdinCommands(t *testing.T) {
 			t.Errorf("%s: last event %s", name, last)
 		}
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // up exits once every sidecar has ended, with the first non-zero status.
@@ -581,7 +582,7 @@ depends_on = ["missing"]
 	if _, err := os.Stat(filepath.Join(dir, "started")); err == nil {
 		t.Error("the dependent was started")
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // --lifeline stdin: the end of stdin stops everything (reason stdin),
@@ -604,7 +605,7 @@ func TestLifeline(t *testing.T) {
 		if ex := ofKind(evs, "exited"); ex[0]["expected"] != true || ex[0].num("code") != 0 {
 			t.Errorf("exited %v", ex)
 		}
-		noLeftovers(t, 2*time.Second)
+		proctest.NoLeftovers(t, 2*time.Second)
 	})
 	t.Run("none", func(t *testing.T) {
 		t.Parallel()
@@ -620,13 +621,13 @@ func TestLifeline(t *testing.T) {
 		if code := p.wait(20 * time.Second); code != 0 {
 			t.Fatalf("exit status %d", code)
 		}
-		noLeftovers(t, 2*time.Second)
+		proctest.NoLeftovers(t, 2*time.Second)
 	})
 }
 
 // tetherPid finds the tether process among t's tagged processes.
 func tetherPid(t *testing.T) int {
-	for _, pid := range leftovers(t) {
+	for _, pid := range proctest.Tagged(proctest.Tag(t)) {
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 		if exe == tetherBin {
 			return pid
@@ -648,7 +649,7 @@ func TestExitWithParent(t *testing.T) {
 			args := runArgs(append(flags, fmt.Sprintf("--exit-with-parent=%v", on)), argv...)
 			sh := exec.Command("sh", append([]string{"-c", `"$0" "$@" & wait`, tetherBin}, args...)...)
 			sh.Dir = t.TempDir()
-			sh.Env = append(os.Environ(), "TETHER_TEST_TAG="+testTag(t))
+			sh.Env = append(os.Environ(), proctest.Env(t))
 			p := startProc(t, sh, false)
 			p.waitFor(20*time.Second, 0, "up", func(e event) bool { return e.str("line") == "up" })
 			if err := sh.Process.Kill(); err != nil {
@@ -656,7 +657,7 @@ func TestExitWithParent(t *testing.T) {
 			}
 			if on {
 				// tether and the sidecar are gone within about 2s.
-				noLeftovers(t, 3*time.Second)
+				proctest.NoLeftovers(t, 3*time.Second)
 			} else {
 				time.Sleep(500 * time.Millisecond)
 				if s := ofKind(p.all(), "stopping"); len(s) != 0 {
@@ -673,7 +674,7 @@ func TestExitWithParent(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatalf("tether still writing 5s after its parent died; events:\n%s", p.dump())
 			}
-			noLeftovers(t, 2*time.Second)
+			proctest.NoLeftovers(t, 2*time.Second)
 			evs := p.all()
 			reason := "parent"
 			if !on {
@@ -730,7 +731,7 @@ func TestUpOrder(t *testing.T) {
 	if !(at("solo", "stopping") < at("web", "exited") && at("web", "stopping") < at("solo", "exited")) {
 		t.Errorf("independent sidecars were not stopped in parallel: %v", summary(evs))
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // summary lists events as name:kind.
@@ -797,7 +798,7 @@ func TestLosslessOutput(t *testing.T) {
 	if partials < 6 || datas == 0 {
 		t.Errorf("%d partial chunks (want at least 6: two of each long line, the last lines), %d data chunks", partials, datas)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // Closing tether's stdout (the host stopped reading) stops everything.
@@ -828,7 +829,7 @@ func TestBrokenStdout(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 0 || !strings.Contains(errb.String(), "cannot write events") {
 		t.Errorf("exit status %d, stderr %q", code, errb.String())
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // --bundled finds NAME-<target-triple> beside the tether executable; a
@@ -850,7 +851,7 @@ func TestBundled(t *testing.T) {
 	run := func(args ...string) (string, int) {
 		cmd := exec.Command(bin, args...)
 		cmd.Dir = t.TempDir()
-		cmd.Env = append(os.Environ(), "TETHER_TEST_TAG="+testTag(t))
+		cmd.Env = append(os.Environ(), proctest.Env(t))
 		out, _ := cmd.Output()
 		return string(out), cmd.ProcessState.ExitCode()
 	}
@@ -873,7 +874,7 @@ func TestBundled(t *testing.T) {
 	if l := ofKind(decodeAll(t, out), "stdout"); code != 0 || len(l) != 1 || l[0].str("line") != "bundled toml" {
 		t.Errorf("up with bundled: status %d, output %v", code, l)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // --output text: aligned name | line output and readable lifecycle lines,
@@ -899,7 +900,7 @@ func TestTextOutput(t *testing.T) {
 	if strings.Contains(out, "\x1b[") || strings.Contains(out, "{") {
 		t.Errorf("colour or JSON in text output to a pipe:\n%s", out)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 func TestHelpAndVersion(t *testing.T) {
@@ -961,7 +962,7 @@ func TestUpInterleavedFlood(t *testing.T) {
 			t.Errorf("f%d: %d lines", i, n)
 		}
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // tether itself killed with SIGKILL: its watcher (RunWatcherIfRequested in
@@ -975,11 +976,11 @@ func TestTetherKilled(t *testing.T) {
 		t.Skipf("no watcher in this containment (%q): the library cannot empty the tree after tether's death here", c)
 	}
 	p.waitFor(20*time.Second, 0, "up", func(e event) bool { return e.str("line") == "up" })
-	if n := len(leftovers(t)); n < 4 { // tether, its watcher, sh, two sleeps
+	if n := len(proctest.Tagged(proctest.Tag(t))); n < 4 { // tether, its watcher, sh, two sleeps
 		t.Logf("%d tagged processes before the kill", n)
 	}
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	noLeftovers(t, 3*time.Second)
+	proctest.NoLeftovers(t, 3*time.Second)
 }

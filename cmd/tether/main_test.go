@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"tether.dev/tether/internal/proctest"
 )
 
 // tetherBin is the tether executable that TestMain builds once for the
@@ -191,61 +192,6 @@ func writeChopped(w io.Writer, b []byte, seed uint64) {
 	}
 }
 
-// testTag is the value of TETHER_TEST_TAG that marks every process a test
-// starts, so that leftovers can find them.
-func testTag(t testing.TB) string {
-	return strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + strconv.Itoa(os.Getpid())
-}
-
-// leftovers lists live processes (not zombies) whose environment holds
-// t's tag. (PID 1 here does not reap orphans, so zombies are ignored.)
-func leftovers(t testing.TB) []int {
-	tag := []byte("TETHER_TEST_TAG=" + testTag(t) + "\x00")
-	d, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range d {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !bytes.Contains(env, tag) {
-			continue
-		}
-		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if s := string(stat); strings.Contains(s[strings.LastIndexByte(s, ')')+1:], " Z ") {
-			continue
-		}
-		pids = append(pids, pid)
-	}
-	return pids
-}
-
-// noLeftovers fails t if a process of its tree is still alive after within.
-func noLeftovers(t testing.TB, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		pids := leftovers(t)
-		if len(pids) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			var desc []string
-			for _, p := range pids {
-				cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
-				desc = append(desc, fmt.Sprintf("%d %q", p, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
-				syscall.Kill(p, syscall.SIGKILL)
-			}
-			t.Fatalf("processes left behind: %v", desc)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // event is one decoded NDJSON event.
 type event map[string]any
 
@@ -317,7 +263,7 @@ func tetherCmd(t testing.TB, dir string, args ...string) *exec.Cmd {
 	}
 	cmd := exec.Command(tetherBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TETHER_TEST_TAG="+testTag(t), "NO_COLOR=")
+	cmd.Env = append(os.Environ(), proctest.Env(t), "NO_COLOR=")
 	return cmd
 }
 
@@ -534,7 +480,7 @@ func tetherExec(t testing.TB, dir, stdin string, args ...string) (string, string
 	t.Helper()
 	cmd := exec.Command(tetherBin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TETHER_TEST_TAG="+testTag(t))
+	cmd.Env = append(os.Environ(), proctest.Env(t))
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 // examples/node/supervise.mjs, run for real: a Node host spawns tether,
@@ -26,7 +28,7 @@ func TestNodeExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(node, script, tetherBin)
-	cmd.Env = append(os.Environ(), "TETHER_TEST_TAG="+testTag(t))
+	cmd.Env = append(os.Environ(), proctest.Env(t))
 	done := make(chan struct{})
 	var out []byte
 	go func() {
@@ -43,5 +45,5 @@ func TestNodeExample(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), `"ok":true`) {
 		t.Fatalf("example failed (%v):\n%s", err, out)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 const sigTERM = syscall.SIGTERM
@@ -29,7 +31,7 @@ func TestReadyProbe(t *testing.T) {
 	if code := p.wait(20 * time.Second); code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // A missed ready deadline: an error event, the tree stopped (exited,
@@ -55,7 +57,7 @@ func TestReadyTimeout(t *testing.T) {
 	if len(ofKind(evs, "ready")) != 0 || len(ofKind(evs, "restarting")) != 1 || len(ofKind(evs, "gave_up")) != 1 {
 		t.Errorf("events %v", kinds(evs))
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // A liveness probe that fails live_failures times in a row: unhealthy,
@@ -82,7 +84,7 @@ func TestUnhealthy(t *testing.T) {
 	if code := p.wait(20 * time.Second); code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // Flags that shape the sidecar, end to end: --dir, --env with {port},
@@ -118,7 +120,7 @@ func TestRunSidecarFlags(t *testing.T) {
 	if out := ofKind(p.all(), "stdout"); out[len(out)-1].str("line") != "got INT" {
 		t.Errorf("the stop signal was not INT: %v", out)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
 
 // --grace: a sidecar that ignores the stop signal is killed, with its whole
@@ -139,5 +141,5 @@ func TestGraceThenKill(t *testing.T) {
 	if ex := ofKind(p.all(), "exited")[0]; ex.str("signal") != "KILL" || ex["expected"] != true {
 		t.Errorf("exited %s", ex)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }

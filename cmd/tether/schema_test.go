@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"tether.dev/tether/internal/proctest"
 )
 
 // schemas compiles the JSON Schemas of schema/ once, asserting formats
@@ -239,5 +240,5 @@ func TestCommandSchemaAgreesWithTether(t *testing.T) {
 	if code := p.wait(20 * time.Second); code != 0 {
 		t.Errorf("exit status %d after stop", code)
 	}
-	noLeftovers(t, 2*time.Second)
+	proctest.NoLeftovers(t, 2*time.Second)
 }
