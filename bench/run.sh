@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Prints tether's benchmark figures: the output path against a raw pipe read,
-# spawn-to-exited against exec.Command().Run(), and the restart overhead.
+# spawn-to-exited against exec.Command().Run(), the restart overhead, the
+# readiness latency, and the tether command's NDJSON throughput against cat
+# and its idle cost. The peers are compared in bench/peers (BENCHMARKS.md).
 # Usage: bench/run.sh [count]   (default 5 runs of each; medians shown)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-5}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-go test -run '^$' -bench . -benchtime 5x -count "$count" ./bench | tee "$out" | grep -E '^(Benchmark|cpu:)' >&2 || true
+go test -run '^$' -bench . -benchtime 5x -timeout 30m -count "$count" ./bench | tee "$out" | grep -E '^(Benchmark|cpu:)' >&2 || true
 echo
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3), kernel $(uname -r)"
 awk -v count="$count" '
@@ -28,4 +30,11 @@ END {
   }
   printf "spawn to exited    tether %.2f ms   exec.Command.Run %.2f ms\n", median("BenchmarkSpawnToExited", "ns/op") / 1e6, median("BenchmarkRawSpawnWait", "ns/op") / 1e6
   printf "restart overhead   median %.2f ms   p99 %.2f ms (exit to next spawn, minus the 1 ms delay)\n", median("BenchmarkRestartOverhead", "ms-median-overhead"), median("BenchmarkRestartOverhead", "ms-p99-overhead")
+  printf "ready latency      http median %.2f ms (max %.2f)   tcp median %.2f ms (max %.2f) (able to answer -> ready event)\n", median("BenchmarkReadyLatency/http", "ms-median-latency"), median("BenchmarkReadyLatency/http", "ms-max-latency"), median("BenchmarkReadyLatency/tcp", "ms-median-latency"), median("BenchmarkReadyLatency/tcp", "ms-max-latency")
+  cat_ = median("BenchmarkCLICat", "MB/s"); nd = median("BenchmarkCLINDJSON", "MB/s")
+  printf "CLI NDJSON         %7.0f MB/s of 100-byte lines   cat %7.0f MB/s   ratio %.0f%%\n", nd, cat_, 100 * nd / cat_
+  for (n = 1; n <= 2; n++) {
+    k = (n == 1) ? "sidecars=1" : "sidecars=50"
+    printf "CLI idle, %-11s CPU %.2f ms/s   RSS %.1f MB (+ watcher %.1f MB)\n", k, median("BenchmarkCLIIdle/" k, "cpu-ms/s"), median("BenchmarkCLIIdle/" k, "rss-MB"), median("BenchmarkCLIIdle/" k, "watcher-rss-MB")
+  }
 }' "$out"
