@@ -9,7 +9,11 @@ cd "$(dirname "$0")/.."
 count=${1:-5}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-go test -run '^$' -bench . -benchtime 5x -timeout 30m -count "$count" ./bench | tee "$out" | grep -E '^(Benchmark|cpu:)' >&2 || true
+{
+  go test -run '^$' -bench '^Benchmark([^C]|CLI[^I])' -benchtime 5x -timeout 30m -count "$count" ./bench
+  # Idle cost is measured over 3 s per run: one run per count.
+  go test -run '^$' -bench '^BenchmarkCLIIdle' -benchtime 1x -timeout 30m -count "$count" ./bench
+} | tee "$out" | grep -E '^(Benchmark|cpu:)' >&2 || true
 echo
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3), kernel $(uname -r)"
 awk -v count="$count" '
