@@ -51,6 +51,7 @@ func main() {
 		supBin    = flag.String("supervisord", "", "the supervisord binary (empty: skipped)")
 		pm2Prefix = flag.String("pm2-prefix", "", "npm prefix holding node_modules/pm2 (empty: skipped)")
 		pm2Ctl    = flag.String("pm2ctl", "", "bench/peers/pm2ctl.js")
+		naiveBin  = flag.String("naive", "", "bench/peers/naive, built: the hand-written column (empty: skipped)")
 		work      = flag.String("work", "", "a scratch directory (removed by the caller)")
 		outDir    = flag.String("out", "bench/results", "where results go")
 		runs      = flag.Int("runs", 5, "runs of each figure")
@@ -58,6 +59,7 @@ func main() {
 		skips     multiFlag
 		notes     multiFlag
 		floodMB   = flag.Int("flood-mb", 200, "megabytes the log-throughput child writes")
+		tetherRev = flag.String("tether-rev", "", "the commit tether was built from, for the report")
 	)
 	flag.Var(&skips, "skip", "TOOL=why: a peer that could not be run (repeatable)")
 	flag.Var(&notes, "note", "a note for the report (repeatable)")
@@ -89,6 +91,10 @@ func main() {
 	if *pm2Prefix != "" {
 		s.peers = append(s.peers, &pm2Peer{prefix: *pm2Prefix, ctl: *pm2Ctl})
 	}
+	if *naiveBin != "" {
+		s.peers = append(s.peers, &naivePeer{bin: *naiveBin})
+		s.res.Reference = append(s.res.Reference, naiveName)
+	}
 	for _, sk := range skips {
 		tool, why, _ := strings.Cut(sk, "=")
 		s.res.Skipped[tool] = why
@@ -99,6 +105,9 @@ func main() {
 	for _, p := range s.peers {
 		s.res.Tools = append(s.res.Tools, p.name())
 		s.res.Versions[p.name()] = p.version()
+	}
+	if *tetherRev != "" {
+		s.res.Versions["tether"] += ", built from " + *tetherRev
 	}
 	for tool := range s.res.Skipped {
 		s.res.Tools = append(s.res.Tools, tool)

@@ -26,6 +26,8 @@ type pm2Peer struct {
 
 func (p *pm2Peer) name() string { return "pm2" }
 
+func (p *pm2Peer) supports(string) string { return "" }
+
 func (p *pm2Peer) module() string { return filepath.Join(p.prefix, "node_modules", "pm2") }
 
 func (p *pm2Peer) version() string {
@@ -201,3 +203,5 @@ func (in *pm2Inst) close() {
 		<-ch
 	}
 }
+
+func (in *pm2Inst) hosts() []int { return in.pids() }

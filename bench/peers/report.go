@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -52,6 +53,7 @@ type results struct {
 	Versions   map[string]string `json:"versions"`
 	Tools      []string          `json:"tools"`
 	Skipped    map[string]string `json:"skipped"`
+	Reference  []string          `json:"reference"` // shown, but no ratios taken (hand-written code)
 	Metrics    []*metric         `json:"metrics"`
 	Notes      []string          `json:"notes"`
 	LoadBefore string            `json:"loadavg_before"`
@@ -154,6 +156,17 @@ func num(v float64) string {
 	}
 }
 
+// ratioPeers are the peers tether's figures are divided by.
+func (r *results) ratioPeers() []string {
+	var ps []string
+	for _, t := range r.peersOnly() {
+		if _, skip := r.Skipped[t]; !skip && !slices.Contains(r.Reference, t) {
+			ps = append(ps, t)
+		}
+	}
+	return ps
+}
+
 func (r *results) peersOnly() []string {
 	var ps []string
 	for _, t := range r.Tools {
@@ -170,8 +183,8 @@ func (r *results) cell(m *metric, tool string) string {
 	}
 	st, ok := m.Stats[tool]
 	if !ok || st.N == 0 {
-		if c := m.Configured[tool]; strings.HasPrefix(c, "none") {
-			return "n/a (no readiness)"
+		if c := m.Configured[tool]; strings.HasPrefix(c, "n/a") {
+			return "n/a"
 		}
 		return "—"
 	}
@@ -254,17 +267,15 @@ func (r *results) markdown() string {
 	for _, p := range peers {
 		b.WriteString(" " + p + " |")
 	}
-	for _, p := range peers {
-		if _, skip := r.Skipped[p]; !skip {
-			b.WriteString(" tether ÷ " + p + " |")
-		}
+	for _, p := range r.ratioPeers() {
+		b.WriteString(" tether ÷ " + p + " |")
 	}
 	b.WriteString("\n|---|---|---|")
-	for _, p := range peers {
+	for range peers {
 		b.WriteString("---|")
-		if _, skip := r.Skipped[p]; !skip {
-			b.WriteString("---|")
-		}
+	}
+	for range r.ratioPeers() {
+		b.WriteString("---|")
 	}
 	b.WriteString("\n")
 	for _, m := range r.Metrics {
@@ -275,10 +286,8 @@ func (r *results) markdown() string {
 		for _, p := range peers {
 			b.WriteString(" " + r.cell(m, p) + " |")
 		}
-		for _, p := range peers {
-			if _, skip := r.Skipped[p]; !skip {
-				b.WriteString(" " + r.ratioCell(m, p) + " |")
-			}
+		for _, p := range r.ratioPeers() {
+			b.WriteString(" " + r.ratioCell(m, p) + " |")
 		}
 		b.WriteString("\n")
 	}
@@ -298,12 +307,26 @@ func (r *results) markdown() string {
 	for tool, why := range r.Skipped {
 		fmt.Fprintf(&b, "%s: not run: %s.\n", tool, why)
 	}
-	b.WriteString("\n**Settings per figure** (equivalent for each tool):\n\n| figure | tether | supervisord | pm2 |\n|---|---|---|---|\n")
+	var run []string
+	for _, t := range r.Tools {
+		if _, skip := r.Skipped[t]; !skip {
+			run = append(run, t)
+		}
+	}
+	b.WriteString("\n**Settings per figure** (equivalent for each tool):\n\n| figure |")
+	for _, t := range run {
+		b.WriteString(" " + t + " |")
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---|", len(run)) + "\n")
 	for _, m := range r.Metrics {
-		if len(m.Configured) == 0 {
+		if m.Configured["tether"] == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", m.ID, m.Configured["tether"], m.Configured["supervisord"], m.Configured["pm2"])
+		fmt.Fprintf(&b, "| %s |", m.ID)
+		for _, t := range run {
+			b.WriteString(" " + m.Configured[t] + " |")
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }
@@ -449,11 +472,24 @@ func (r *results) plot(dir string) error {
 				g.WriteString("set yrange [0:*]\n")
 			}
 		}
+		// Only the tools with a figure in this panel (gnuplot refuses a
+		// column of nothing but NaN); each keeps its colour.
 		g.WriteString("plot ")
+		first := true
 		for k, t := range tools {
-			if k > 0 {
+			has := false
+			for _, id := range ids {
+				if m := find(id); m != nil && m.Stats[t].N > 0 {
+					has = true
+				}
+			}
+			if !has {
+				continue
+			}
+			if !first {
 				g.WriteString(", ")
 			}
+			first = false
 			c := 1 + 3*k
 			fmt.Fprintf(g, "'peers.dat' index %d using %d:%d:%d title %q lc rgb %q", idx, c, c+1, c+2, t, colors[k%len(colors)])
 		}
@@ -463,11 +499,11 @@ func (r *results) plot(dir string) error {
 	g.WriteString("set termoption noenhanced\nset style data histogram\nset style histogram errorbars gap 1 lw 1.5\nset style fill solid 0.85 border -1\nset key top left\nset grid ytics\nset bars 2\nset xtics nomirror scale 0\nset bmargin 4\nset key top left vertical\n")
 	g.WriteString("set terminal pngcairo size 1500,700 font 'DejaVu Sans,12' noenhanced\nset output 'peers-latency.png'\n")
 	fmt.Fprintf(&g, "set multiplot title %q\n", fmt.Sprintf("tether and its peers: median of %d runs, bars min–max (lower is better)", r.Runs))
-	g.WriteString("set size 0.74,0.93\nset origin 0,0\n")
+	g.WriteString("set size 0.74,0.93\nset origin 0,0\nset key top right\n")
 	hist(&g, []string{"restart_gap_ms", "stop_ms", "escalate_1s_over_ms", "ready_http_ms", "ready_tcp_ms", "ready_notify_ms"},
 		[]string{"(1) restart gap\nafter kill -9", "(2) stop,\ncooperative", "(3) escalation,\nbeyond 1 s", "(8) ready\n(tether http)", "(8) ready\n(tether tcp)", "(8) ready\n(tether notify)"},
 		1, "latencies (ms, log scale; pm2's readiness is a push, supervisord has none)", "ms", true, 0)
-	g.WriteString("set size 0.26,0.93\nset origin 0.74,0\n")
+	g.WriteString("set size 0.26,0.93\nset origin 0.74,0\nset key top left\n")
 	hist(&g, []string{"escalate_default_ms"}, []string{"(3b) TERM-ignoring child,\neach tool's defaults"}, 1e-3, "time to full stop, defaults", "s", false, 0)
 	g.WriteString("unset multiplot\n")
 	g.WriteString("set output 'peers-resources.png'\n")
@@ -486,7 +522,7 @@ func (r *results) plot(dir string) error {
 		if m.Kind != kindTime || m.ID == "escalate_1s_ms" {
 			continue
 		}
-		for _, t := range tools[1:] {
+		for _, t := range r.ratioPeers() {
 			if st, ok := m.Ratios[t]; ok && st.N > 0 {
 				fmt.Fprintf(&rd, "%q %g %g %g\n", m.Short+" ÷ "+t, st.Median, st.Min, st.Max)
 				n++

@@ -69,15 +69,18 @@ else
 fi
 
 echo "== building tether and the harness" >&2
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- . ':!bench/results' ':!BENCHMARKS.md' 2>/dev/null || rev="$rev plus uncommitted changes"
 go build -o "$tmp/bin/tether" ./cmd/tether
 go build -o "$tmp/bin/peerbench" ./bench/peers
 go build -o "$tmp/bin/peerchild" ./bench/peers/child
+go build -o "$tmp/bin/naive" ./bench/peers/naive
 
 echo "== running ($runs runs of each figure)" >&2
 mkdir -p "$tmp/w" bench/results
 "$tmp/bin/peerbench" -tether "$tmp/bin/tether" -child "$tmp/bin/peerchild" -supervisord "$(command -v supervisord)" \
-  -pm2-prefix "$tmp/npm" -pm2ctl "$repo/bench/peers/pm2ctl.js" -work "$tmp/w" -out bench/results \
-  -runs "$runs" -flood-mb "${FLOOD_MB:-200}" -only "${ONLY:-}" "${skip[@]}"
+  -pm2-prefix "$tmp/npm" -pm2ctl "$repo/bench/peers/pm2ctl.js" -naive "$tmp/bin/naive" -work "$tmp/w" -out bench/results \
+  -runs "$runs" -tether-rev "$rev" -flood-mb "${FLOOD_MB:-200}" -only "${ONLY:-}" "${skip[@]}"
 
 # The table in BENCHMARKS.md is this run's, between its two markers.
 if [ -z "${ONLY:-}" ] && grep -q '<!-- peers:begin -->' BENCHMARKS.md 2>/dev/null; then

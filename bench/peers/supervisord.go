@@ -27,6 +27,13 @@ type supervisordPeer struct {
 
 func (p *supervisordPeer) name() string { return "supervisord" }
 
+func (p *supervisordPeer) supports(w string) string {
+	if w == "ready" {
+		return "no readiness: RUNNING means spawned and alive for startsecs"
+	}
+	return ""
+}
+
 func (p *supervisordPeer) version() string {
 	out, _ := exec.Command(p.bin, "--version").Output()
 	return strings.TrimSpace(string(out))
@@ -179,3 +186,5 @@ func (in *supervisordInst) close() {
 	}
 	in.http.CloseIdleConnections()
 }
+
+func (in *supervisordInst) hosts() []int { return in.pids() }

@@ -31,7 +31,8 @@ type prog struct {
 type peer interface {
 	name() string
 	version() string
-	// settings describes, for the report, how each workload configures it.
+	// supports says why the tool cannot do workload w ("": it can).
+	supports(w string) string
 	start(dir string, progs []prog) (inst, error)
 }
 
@@ -39,6 +40,9 @@ type peer interface {
 type inst interface {
 	// pids are the supervisor's own processes (not the children).
 	pids() []int
+	// hosts are the processes a force-quit kills: pids less helpers that
+	// exist to outlive them (tether's watcher).
+	hosts() []int
 	// begin starts a lazy program; it returns once the tool has been told
 	// (and, for pm2 with wait_ready, once the tool reports it ready).
 	begin(name string) error
@@ -59,6 +63,8 @@ type tetherPeer struct {
 }
 
 func (p *tetherPeer) name() string { return "tether" }
+
+func (p *tetherPeer) supports(string) string { return "" }
 
 func (p *tetherPeer) version() string {
 	out, _ := exec.Command(p.bin, "version").Output()
@@ -262,7 +268,7 @@ func readEvents(r io.Reader, h *hub) {
 	}
 }
 
-func (in *tetherInst) pids() []int {
+func (in *tetherInst) hosts() []int {
 	var ps []int
 	for _, tp := range in.all {
 		select {
@@ -270,6 +276,17 @@ func (in *tetherInst) pids() []int {
 		default:
 			ps = append(ps, tp.cmd.Process.Pid)
 		}
+	}
+	return ps
+}
+
+// pids adds to each tether process its watcher, when it runs one (a
+// re-execution of tether, "tether-watcher", that empties the sidecars'
+// cgroups should tether die): it is tether's own memory and CPU.
+func (in *tetherInst) pids() []int {
+	ps := in.hosts()
+	for _, h := range in.hosts() {
+		ps = append(ps, tagged(fmt.Sprintf("TETHER_WATCHER=v1,%d", h))...)
 	}
 	return ps
 }

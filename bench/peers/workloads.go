@@ -49,14 +49,41 @@ func (s *session) dir(parts ...any) string {
 	return d
 }
 
-// order rotates the peers by run, so that no tool always goes first.
-func (s *session) order(i int) []peer {
-	n := len(s.peers)
+// order rotates the peers that can do workload w by run, so that no tool
+// always goes first.
+func (s *session) order(w string, i int) []peer {
+	ps := s.able(w)
+	n := len(ps)
 	o := make([]peer, 0, n)
 	for k := 0; k < n; k++ {
-		o = append(o, s.peers[(i+k)%n])
+		o = append(o, ps[(i+k)%n])
 	}
 	return o
+}
+
+// able lists the peers that can do workload w.
+func (s *session) able(w string) []peer {
+	var ps []peer
+	for _, p := range s.peers {
+		if p.supports(w) == "" {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// unable marks, in each metric, the peers that cannot do workload w.
+func (s *session) unable(w string, ms ...*metric) {
+	for _, p := range s.peers {
+		if why := p.supports(w); why != "" {
+			for _, m := range ms {
+				if m.Configured == nil {
+					m.Configured = map[string]string{}
+				}
+				m.Configured[p.name()] = "n/a: " + why
+			}
+		}
+	}
 }
 
 func (s *session) note(format string, a ...any) {
@@ -118,6 +145,7 @@ func wRestart(s *session) error {
 		"pm2":         "0 ms (restart_delay 0, its default)",
 	}
 	delay := map[string]time.Duration{"tether": time.Millisecond}
+	s.unable("restart", m)
 	type state struct {
 		in  inst
 		pid int
@@ -130,7 +158,7 @@ func wRestart(s *session) error {
 			x.in.close()
 		}
 	}()
-	for _, p := range s.peers {
+	for _, p := range s.able("restart") {
 		tag := s.tag("restart", p.name())
 		cur := s.hub.mark()
 		in, err := p.start(s.dir("restart", p.name()), []prog{{name: "gap", child: []string{"hold"}, tag: tag, restart: true}})
@@ -147,7 +175,7 @@ func wRestart(s *session) error {
 		st[p.name()] = &state{in: in, pid: h.Pid, tag: tag, cur: cur}
 	}
 	for i := 0; i < s.runs; i++ {
-		for _, p := range s.order(i) {
+		for _, p := range s.order("restart", i) {
 			x := st[p.name()]
 			if x == nil {
 				continue
@@ -182,7 +210,7 @@ func (s *session) stopBench(w, mode string, timeout time.Duration, parallel bool
 		}
 	}()
 	name := func(i int) string { return fmt.Sprintf("%s%d", strings.ReplaceAll(w, "-", ""), i+1) }
-	for _, p := range s.peers {
+	for _, p := range s.able(w) {
 		var progs []prog
 		for i := 0; i < s.runs; i++ {
 			progs = append(progs, prog{name: name(i), child: []string{mode}, tag: s.tag(w, i, p.name()), stop: timeout, lazy: true})
@@ -227,13 +255,13 @@ func (s *session) stopBench(w, mode string, timeout time.Duration, parallel bool
 	}
 	for i := 0; i < s.runs; i++ {
 		if !parallel {
-			for _, p := range s.order(i) {
+			for _, p := range s.order(w, i) {
 				one(i, p)
 			}
 			continue
 		}
 		var wg sync.WaitGroup
-		for _, p := range s.order(i) {
+		for _, p := range s.order(w, i) {
 			wg.Add(1)
 			go func() { defer wg.Done(); one(i, p) }()
 		}
@@ -248,7 +276,9 @@ func wStop(s *session) error {
 		"tether":      "stdin {\"cmd\":\"stop\"} → `stopped` event",
 		"supervisord": "XML-RPC stopProcess(wait=true), stopsignal TERM, stopasgroup",
 		"pm2":         "pm2.stop() via the API, PM2_KILL_SIGNAL=SIGTERM (default kill_retry_time 100 ms)",
+		naiveName:     "SIGKILL to the child's pid, reap (CommandChild::kill)",
 	}
+	s.unable("stop", m)
 	s.stopBench("stop", "hold", 0, false, m)
 	return nil
 }
@@ -257,9 +287,11 @@ func wEscalate(s *session) error {
 	m := s.res.metric("escalate_1s_ms", "(3) escalation: TERM-ignoring child, 1 s stop timeout: time to full stop", "ms", kindTime)
 	m.Short = "(3) escalation, total"
 	m.Configured = map[string]string{"tether": "--grace 1s", "supervisord": "stopwaitsecs=1", "pm2": "kill_timeout 1000"}
+	s.unable("escalate", m)
 	s.stopBench("escalate", "stubborn", time.Second, false, m)
 	o := s.res.metric("escalate_1s_over_ms", "(3) the same, beyond the 1 s timeout", "ms", kindTime)
 	o.Short = "(3) escalation beyond 1 s"
+	s.unable("escalate", o)
 	for tool, vs := range m.Values {
 		for i, v := range vs {
 			if v != nil {
@@ -274,6 +306,7 @@ func wEscalateDefault(s *session) error {
 	m := s.res.metric("escalate_default_ms", "(3b) escalation with each tool's default stop timeout: time to full stop", "ms", kindPlain)
 	m.Short = "(3b) stop with defaults"
 	m.Configured = map[string]string{"tether": "grace 5 s (default)", "supervisord": "stopwaitsecs 10 s (default)", "pm2": "kill_timeout 1600 ms (default)"}
+	s.unable("escalate-default", m)
 	s.stopBench("escalate-default", "stubborn", 0, true, m)
 	return nil
 }
@@ -283,11 +316,12 @@ func wSurvivors(s *session) error {
 	mk.Short = "(4) left after SIGKILL"
 	mc := s.res.metric("survivors_clean", "(4) processes left after a clean stop (of 4)", "of 4", kindCount)
 	mc.Short = "(4) left after clean stop"
-	mk.Configured = map[string]string{"tether": "kill -9 of `tether run`", "supervisord": "kill -9 of supervisord", "pm2": "kill -9 of the pm2 daemon"}
-	mc.Configured = map[string]string{"tether": "stop command", "supervisord": "stopProcess, stopasgroup/killasgroup=true", "pm2": "pm2.stop (treekill, its default)"}
+	mk.Configured = map[string]string{"tether": "kill -9 of `tether run`", "supervisord": "kill -9 of supervisord", "pm2": "kill -9 of the pm2 daemon", naiveName: "kill -9 of the host"}
+	mc.Configured = map[string]string{"tether": "stop command", "supervisord": "stopProcess, stopasgroup/killasgroup=true", "pm2": "pm2.stop (treekill, its default)", naiveName: "SIGKILL to the child's pid"}
 	kinds := []string{"tree", "gc-bg", "gc-setsid", "gc-daemon"}
+	s.unable("survivors", mk, mc)
 	for i := 0; i < s.runs; i++ {
-		for _, p := range s.order(i) {
+		for _, p := range s.order("survivors", i) {
 			for _, sc := range []string{"sigkill", "clean"} {
 				m := mk
 				if sc == "clean" {
@@ -328,10 +362,11 @@ func wSurvivors(s *session) error {
 				if ok {
 					time.Sleep(100 * time.Millisecond)
 					if sc == "sigkill" {
-						for _, pid := range in.pids() {
+						hosts := in.hosts()
+						for _, pid := range hosts {
 							syscall.Kill(pid, syscall.SIGKILL)
 						}
-						for _, pid := range in.pids() {
+						for _, pid := range hosts {
 							waitGone(pid, 5*time.Second)
 						}
 					} else if err := in.stop("tree"); err != nil {
@@ -388,15 +423,16 @@ func fileHas(path, needle string, d time.Duration, tailOnly bool) (bool, time.Ti
 func wLastLine(s *session) error {
 	m := s.res.metric("lastline_kept", "(5) last line without a newline: kept in the log / event stream", "runs", kindKept)
 	m.Short = "(5) last line"
-	m.Configured = map[string]string{"tether": "a `stdout` event with \"partial\":true", "supervisord": "stdout_logfile", "pm2": "out_file"}
+	m.Configured = map[string]string{"tether": "a `stdout` event with \"partial\":true", "supervisord": "stdout_logfile", "pm2": "out_file", naiveName: "its line reader's log file"}
 	insts := map[string]inst{}
+	s.unable("lastline", m)
 	defer func() {
 		for _, in := range insts {
 			in.close()
 		}
 	}()
 	name := func(i int) string { return fmt.Sprintf("last%d", i+1) }
-	for _, p := range s.peers {
+	for _, p := range s.able("lastline") {
 		var progs []prog
 		for i := 0; i < s.runs; i++ {
 			progs = append(progs, prog{name: name(i), child: []string{"lastline"}, tag: s.tag("last", i, p.name()), lazy: true})
@@ -409,7 +445,7 @@ func wLastLine(s *session) error {
 		insts[p.name()] = in
 	}
 	for i := 0; i < s.runs; i++ {
-		for _, p := range s.order(i) {
+		for _, p := range s.order("lastline", i) {
 			in := insts[p.name()]
 			if in == nil {
 				continue
@@ -447,11 +483,13 @@ func wFlood(s *session) error {
 	mb := s.res.metric("flood_out_mb", "(6) the same: size of what the tool wrote (raw log; tether: NDJSON events)", "MB", kindPlain)
 	mb.Short = "(6) log flood, output size"
 	mw.Configured = map[string]string{
-		"tether":      "`tether run` (--output json by default on a non-terminal) with stdout to a file: one NDJSON event per line",
+		"tether":      "`tether run` (--output json by default on a non-terminal) with stdout to a file: one NDJSON event per line; CPU of tether and its watcher",
 		"supervisord": "stdout_logfile, no rotation",
 		"pm2":         "out_file, no rotation; CPU of the daemon",
+		naiveName:     "a line reader (bufio.Reader) into a buffered log file; CPU of the host",
 	}
 	insts := map[string]inst{}
+	s.unable("flood", mw, mc, mb)
 	defer func() {
 		for _, in := range insts {
 			in.close()
@@ -459,7 +497,7 @@ func wFlood(s *session) error {
 	}()
 	bytes := s.floodMB * 1000 * 1000
 	name := func(i int) string { return fmt.Sprintf("flood%d", i+1) }
-	for _, p := range s.peers {
+	for _, p := range s.able("flood") {
 		var progs []prog
 		for i := 0; i < s.runs; i++ {
 			progs = append(progs, prog{name: name(i), child: []string{"flood", strconv.Itoa(bytes)}, tag: s.tag("flood", i, p.name()), lazy: true, toFile: true})
@@ -472,7 +510,7 @@ func wFlood(s *session) error {
 		insts[p.name()] = in
 	}
 	for i := 0; i < s.runs; i++ {
-		for _, p := range s.order(i) {
+		for _, p := range s.order("flood", i) {
 			in := insts[p.name()]
 			if in == nil {
 				continue
@@ -487,7 +525,7 @@ func wFlood(s *session) error {
 				s.note("flood: %s: %v", p.name(), err)
 				continue
 			}
-			ok, t1 := fileHas(in.logFile(name(i)), needle, 300*time.Second, true)
+			ok, t1 := fileHas(in.logFile(name(i)), needle, 120*time.Second, true)
 			cpu1 := 0.0
 			for _, pid := range in.pids() {
 				cpu1 += cpuSeconds(pid)
@@ -515,9 +553,10 @@ func wRSS(s *session) error {
 	m1.Short = "(7) RSS, 1 child"
 	m50 := s.res.metric("rss_50_mib", "(7) supervisor RSS, idle, 50 children", "MiB", kindTime)
 	m50.Short = "(7) RSS, 50 children"
-	m1.Configured = map[string]string{"tether": "`tether run` (1 child), `tether up` (50 sidecars): one process", "supervisord": "the supervisord process", "pm2": "the pm2 daemon (God)"}
+	m1.Configured = map[string]string{"tether": "`tether run` (1 child), `tether up` (50 sidecars), plus its watcher process (`tether-watcher`) when it runs one", "supervisord": "the supervisord process", "pm2": "the pm2 daemon (God)"}
+	s.unable("rss", m1, m50)
 	for i := 0; i < s.runs; i++ {
-		for _, p := range s.order(i) {
+		for _, p := range s.order("rss", i) {
 			for _, n := range []int{1, 50} {
 				m := m1
 				if n == 50 {
@@ -581,12 +620,12 @@ func wReady(s *session) error {
 		m := s.res.metric(r.id, r.title, "ms", kindTime)
 		m.Short = "(8) ready, tether " + r.tether
 		m.Configured = map[string]string{
-			"tether":      "--ready " + map[string]string{"http": "http://127.0.0.1:{port}/ --port auto", "tcp": "tcp://127.0.0.1:{port} --port auto", "notify": "notify"}[r.tether],
-			"supervisord": "none: supervisord has no readiness check (RUNNING = spawned and alive for startsecs)",
-			"pm2":         "wait_ready: the child pushes process.send('ready') on pm2's IPC channel; no probe",
+			"tether": "--ready " + map[string]string{"http": "http://127.0.0.1:{port}/ --port auto", "tcp": "tcp://127.0.0.1:{port} --port auto", "notify": "notify"}[r.tether],
+			"pm2":    "wait_ready: the child pushes process.send('ready') on pm2's IPC channel; no probe",
 		}
 		ms_ = append(ms_, m)
 	}
+	s.unable("ready", ms_...)
 	insts := map[string]inst{}
 	defer func() {
 		for _, in := range insts {
@@ -595,10 +634,7 @@ func wReady(s *session) error {
 	}()
 	name := func(r, i int) string { return fmt.Sprintf("ready%d%d", r, i+1) }
 	tag := func(r, i int, p string) string { return s.tag("ready", r, i, p) }
-	for _, p := range s.peers {
-		if p.name() == "supervisord" {
-			continue
-		}
+	for _, p := range s.able("ready") {
 		var progs []prog
 		for r := range rows {
 			for i := 0; i < s.runs; i++ {
@@ -620,7 +656,7 @@ func wReady(s *session) error {
 	}
 	for i := 0; i < s.runs; i++ {
 		for r := range rows {
-			for _, p := range s.order(i) {
+			for _, p := range s.order("ready", i) {
 				in := insts[p.name()]
 				if in == nil {
 					continue

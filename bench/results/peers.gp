@@ -13,15 +13,17 @@ set output 'peers-latency.png'
 set multiplot title "tether and its peers: median of 5 runs, bars min–max (lower is better)"
 set size 0.74,0.93
 set origin 0,0
+set key top right
 set title "latencies (ms, log scale; pm2's readiness is a push, supervisord has none)"
 set ylabel "ms"
 set xtics ("(1) restart gap\nafter kill -9" 0, "(2) stop,\ncooperative" 1, "(3) escalation,\nbeyond 1 s" 2, "(8) ready\n(tether http)" 3, "(8) ready\n(tether tcp)" 4, "(8) ready\n(tether notify)" 5)
 set logscale y
 set format y '%g'
 set yrange [*:*]
-plot 'peers.dat' index 0 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 0 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 0 using 7:8:9 title "pm2" lc rgb "#7570b3"
+plot 'peers.dat' index 0 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 0 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 0 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 0 using 10:11:12 title "hand-written" lc rgb "#e7298a"
 set size 0.26,0.93
 set origin 0.74,0
+set key top left
 set title "time to full stop, defaults"
 set ylabel "s"
 set xtics ("(3b) TERM-ignoring child,\neach tool's defaults" 0)
@@ -38,7 +40,7 @@ set xtics ("wall time" 0, "supervisor CPU" 1)
 unset logscale y
 set format y '%g'
 set yrange [0:*]
-plot 'peers.dat' index 2 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 2 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 2 using 7:8:9 title "pm2" lc rgb "#7570b3"
+plot 'peers.dat' index 2 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 2 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 2 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 2 using 10:11:12 title "hand-written" lc rgb "#e7298a"
 set title "(7) supervisor RSS, idle"
 set ylabel "MiB"
 set xtics ("1 child" 0, "50 children" 1)
@@ -52,7 +54,7 @@ set xtics ("after SIGKILL\nof the supervisor" 0, "after a\nclean stop" 1)
 unset logscale y
 set format y '%g'
 set yrange [0:6]
-plot 'peers.dat' index 4 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 4 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 4 using 7:8:9 title "pm2" lc rgb "#7570b3"
+plot 'peers.dat' index 4 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 4 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 4 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 4 using 10:11:12 title "hand-written" lc rgb "#e7298a"
 unset multiplot
 reset
 set termoption noenhanced
