@@ -235,7 +235,6 @@ func writeChopped(w io.Writer, b []byte, seed uint64) {
 	}
 }
 
-
 // pidsByCmdline lists live processes whose /proc/PID/cmdline is cmdline.
 func pidsByCmdline(cmdline string) []int {
 	d, _ := os.ReadDir("/proc")
