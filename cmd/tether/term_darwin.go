@@ -1,26 +1,6 @@
 package main
 
-import (
-	"io"
-	"os"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	rc, err := f.SyscallConn() // not Fd, which would make the file blocking
-	if err != nil {
-		return false
-	}
-	term := false
-	rc.Control(func(fd uintptr) {
-		_, err := unix.IoctlGetTermios(int(fd), unix.TIOCGETA)
-		term = err == nil
-	})
-	return term
-}
+// getTermios is the ioctl that reads a terminal's settings.
+const getTermios = unix.TIOCGETA
