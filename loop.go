@@ -90,15 +90,12 @@ func (l *loop) run(ctx context.Context) error {
 	defer l.finishWaiters()
 	for {
 		o := l.runAttempt(ctx)
-		next, ok := l.decide(ctx, o)
-		for ok && next == nil {
-			// Terminal state: with Hold, wait for a Start.
-			if !l.s.Hold {
-				return l.result
-			}
-			next, ok = l.park(ctx)
+		if l.decide(ctx, o) {
+			continue // another attempt, now
 		}
-		if !ok {
+		// Supervision ended in a terminal state: with Hold, wait there
+		// for a Start.
+		if !l.s.Hold || !l.park(ctx) {
 			return l.result
 		}
 	}
@@ -125,20 +122,19 @@ func (l *loop) stopped() {
 	l.result = nil
 }
 
-// decide applies the policy to an attempt's outcome. It returns ok=false
-// when Run must return now, next=nil with ok=true when supervision has ended
-// in a terminal state (Hold may park), and next non-nil when another attempt
-// follows at once.
-func (l *loop) decide(ctx context.Context, o outcome) (next *struct{}, ok bool) {
+// decide applies the policy to an attempt's outcome, waiting out the
+// backoff when there is one. It reports whether another attempt follows now;
+// false means supervision has ended in a terminal state, with l.result set.
+func (l *loop) decide(ctx context.Context, o outcome) (again bool) {
 	now := l.s.now()
 	switch o.reason {
 	case endStop:
 		l.stopped()
-		return nil, true
+		return false
 	case endRestart:
 		l.fails = 0
 		l.emit(Event{Kind: EventRestarting, Attempt: l.attempt + 1})
-		return &struct{}{}, true
+		return true
 	case endSpawn:
 		if errors.Is(o.err, ErrCommandNotFound) || errors.Is(o.err, ErrNotExecutable) {
 			return l.giveUp(o.err)
@@ -151,13 +147,13 @@ func (l *loop) decide(ctx context.Context, o outcome) (next *struct{}, ok bool) 
 			if !clean {
 				l.result = &ExitError{Code: o.code, Signal: o.signal}
 			}
-			return nil, true
+			return false
 		}
 	case endNotReady, endUnhealthy:
 		if l.spec.Restart == RestartNever {
 			l.setState(StateExited)
 			l.result = o.err
-			return nil, true
+			return false
 		}
 	}
 	// A failed attempt: back off, unless it had been healthy long enough.
@@ -192,52 +188,53 @@ func (l *loop) decide(ctx context.Context, o outcome) (next *struct{}, ok bool) 
 	return l.backoff(ctx, delay)
 }
 
-func (l *loop) giveUp(cause error) (*struct{}, bool) {
+func (l *loop) giveUp(cause error) (again bool) {
 	l.result = fmt.Errorf("%w: %w", ErrGaveUp, cause)
 	l.s.state.Store(int32(StateFailed)) // State agrees by the time gave_up is seen
 	l.emit(Event{Kind: EventGaveUp, Attempt: l.attempt, Restarts: len(l.restarts), Err: cause})
 	l.setState(StateFailed)
-	return nil, true
+	return false
 }
 
-// backoff waits delay before the next attempt. A stop or a kill ends the
-// wait at once; a restart or start request skips it.
-func (l *loop) backoff(ctx context.Context, delay time.Duration) (*struct{}, bool) {
+// backoff waits delay before the next attempt and reports whether it
+// follows. A stop or a kill ends the wait at once (false); a restart or
+// start request skips it (true).
+func (l *loop) backoff(ctx context.Context, delay time.Duration) (again bool) {
 	t := time.NewTimer(delay)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			return &struct{}{}, true
+			return true
 		case <-ctx.Done():
 			l.stopped()
-			return nil, true
+			return false
 		case <-l.s.kills:
 			l.stopped()
-			return nil, true
+			return false
 		case c := <-l.s.cmds:
 			switch c.kind {
 			case cmdStop:
 				l.stopWaiters = append(l.stopWaiters, c)
 				l.stopped()
-				return nil, true
+				return false
 			case cmdRestart, cmdStart:
 				l.fails = 0
 				l.startWaiters = append(l.startWaiters, c)
-				return &struct{}{}, true
+				return true
 			}
 		}
 	}
 }
 
-// park waits in a terminal state, for Hold: a Start or Restart begins
-// again with cleared counters; ctx ends Run.
-func (l *loop) park(ctx context.Context) (*struct{}, bool) {
+// park waits in a terminal state, for Hold. It reports true when a Start or
+// Restart begins again (counters cleared), false when ctx ends Run.
+func (l *loop) park(ctx context.Context) (again bool) {
 	for {
 		select {
 		case <-ctx.Done():
 			l.result = nil // with Hold, the end of ctx is the asked-for stop
-			return nil, false
+			return false
 		case <-l.s.kills:
 		case c := <-l.s.cmds:
 			switch c.kind {
@@ -250,7 +247,7 @@ func (l *loop) park(ctx context.Context) (*struct{}, bool) {
 				l.fails = 0
 				l.restarts = nil
 				l.startWaiters = append(l.startWaiters, c)
-				return &struct{}{}, true
+				return true
 			}
 		}
 	}
