@@ -72,13 +72,24 @@ func (l *loop) emit(ev Event) {
 	l.q <- delivery{ev: ev}
 }
 
-func (l *loop) setState(st State) {
+func (l *loop) setState(st State) { l.setStateAfter(Event{}, st) }
+
+// setStateAfter moves to st, reporting ev first (unless it is the zero
+// Event) and then the state change. State reads st before either is
+// delivered, so a host that sees ev and asks for the state agrees with it.
+func (l *loop) setStateAfter(ev Event, st State) {
 	if st == l.state {
+		if ev.Kind != 0 {
+			l.emit(ev)
+		}
 		return
 	}
 	prev := l.state
 	l.state = st
 	l.s.state.Store(int32(st))
+	if ev.Kind != 0 {
+		l.emit(ev)
+	}
 	l.emit(Event{Kind: EventState, State: st, Prev: prev, Attempt: l.attempt})
 }
 
@@ -190,9 +201,7 @@ func (l *loop) decide(ctx context.Context, o outcome) (again bool) {
 
 func (l *loop) giveUp(cause error) (again bool) {
 	l.result = fmt.Errorf("%w: %w", ErrGaveUp, cause)
-	l.s.state.Store(int32(StateFailed)) // State agrees by the time gave_up is seen
-	l.emit(Event{Kind: EventGaveUp, Attempt: l.attempt, Restarts: len(l.restarts), Err: cause})
-	l.setState(StateFailed)
+	l.setStateAfter(Event{Kind: EventGaveUp, Attempt: l.attempt, Restarts: len(l.restarts), Err: cause}, StateFailed)
 	return false
 }
 
@@ -533,9 +542,7 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 			}
 			ready, readyAt = true, l.s.now()
 			readyLimit.Stop()
-			l.s.state.Store(int32(StateRunning)) // State agrees by the time ready is seen
-			l.emit(Event{Kind: EventReady, Pid: a.pid, Attempt: a.n, After: readyAt.Sub(a.start)})
-			l.setState(StateRunning)
+			l.setStateAfter(Event{Kind: EventReady, Pid: a.pid, Attempt: a.n, After: readyAt.Sub(a.start)}, StateRunning)
 			l.startLive(a)
 		case <-readyLimit.C:
 			if ready || stopping || exited {
