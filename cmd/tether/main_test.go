@@ -484,6 +484,14 @@ func tetherExec(t testing.TB, dir, stdin string, args ...string) (string, string
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	runBounded(t, cmd, 30*time.Second, &errb)
+	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+}
+
+// runBounded starts cmd and waits for it, for at most d: past that it is
+// killed and t fails, quoting stderr.
+func runBounded(t testing.TB, cmd *exec.Cmd, d time.Duration, stderr *bytes.Buffer) {
+	t.Helper()
 	done := make(chan error, 1)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -491,12 +499,11 @@ func tetherExec(t testing.TB, dir, stdin string, args ...string) (string, string
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(d):
 		cmd.Process.Kill()
 		<-done
-		t.Fatalf("tether %q did not exit in 30s; stderr: %s", args, errb.String())
+		t.Fatalf("%q did not exit in %v; stderr: %s", cmd.Args, d, stderr.String())
 	}
-	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
 }
 
 // decodeAll parses NDJSON output, failing on any line that is not an

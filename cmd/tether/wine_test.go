@@ -49,18 +49,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		cmd.Stdin = stdin
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
-		done := make(chan error, 1)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Fatalf("%v did not finish in 60s; stderr %s", args, errb.String())
-		}
+		runBounded(t, cmd, 60*time.Second, &errb)
 		time.Sleep(2 * time.Second) // tether may outlive a parent that exited
 		return decodeAll(t, out.String())
 	}
