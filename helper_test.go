@@ -53,6 +53,14 @@ func helperMain(mode string, args []string) {
 		for _, a := range args {
 			fmt.Println(a)
 		}
+	case "env": // print NAME=value (or NAME unset) for each arg
+		for _, name := range args {
+			if v, ok := os.LookupEnv(name); ok {
+				fmt.Printf("%s=%s\n", name, v)
+			} else {
+				fmt.Printf("%s unset\n", name)
+			}
+		}
 	case "exit": // exit with status args[0]
 		n, _ := strconv.Atoi(args[0])
 		os.Exit(n)

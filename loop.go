@@ -323,7 +323,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	for _, a := range spec.Args {
 		args = append(args, expand(a, port))
 	}
-	var extraEnv []string
+	extraEnv := sidecarEnv(port)
 	rp, err := l.prepareReady(port)
 	if err != nil {
 		return nil, err

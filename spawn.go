@@ -127,13 +127,41 @@ func expand(s string, port int) string {
 }
 
 // environ is the child's environment: the host's, then the spec's entries
-// (which win), then extra.
+// (which win), then extra. The variables tether owns (TETHER_PORT,
+// TETHER_STOP_REQUEST, WATCHDOG_USEC) are dropped from the host's: a tether
+// supervised by another tether must not pass its own on.
 func environ(spec []string, port int, extra ...string) []string {
-	env := os.Environ()
+	var env []string
+	for _, kv := range os.Environ() {
+		key, _, _ := strings.Cut(kv, "=")
+		switch key {
+		case envPort, envStopRequest, envWatchdog:
+			continue
+		}
+		env = append(env, kv)
+	}
 	for _, kv := range spec {
 		env = append(env, expand(kv, port))
 	}
 	return append(env, extra...)
+}
+
+// Variables tether sets in every sidecar's environment, after the host's and
+// the spec's own (so they win).
+const (
+	envPort        = "TETHER_PORT"         // the attempt's port, when it has one
+	envPid         = "TETHER_PID"          // the supervising process's pid
+	envStopRequest = "TETHER_STOP_REQUEST" // the configured stop request, when there is one
+	envWatchdog    = "WATCHDOG_USEC"       // the watchdog interval in µs, with a watchdog
+)
+
+// sidecarEnv is the TETHER_* part of an attempt's environment.
+func sidecarEnv(port int) []string {
+	env := []string{envPid + "=" + strconv.Itoa(os.Getpid())}
+	if port > 0 {
+		env = append(env, envPort+"="+strconv.Itoa(port))
+	}
+	return env
 }
 
 // pipes are one attempt's three pipes: the parent's ends, and the child's
