@@ -112,7 +112,8 @@ func (l *loop) run(ctx context.Context) error {
 	}
 }
 
-// finishWaiters releases everyone waiting on a request when Run ends.
+// finishWaiters releases everyone waiting on a request: when Run ends, and
+// when a stop ends supervision.
 func (l *loop) finishWaiters() {
 	for _, c := range l.stopWaiters {
 		close(c.done)
@@ -123,14 +124,13 @@ func (l *loop) finishWaiters() {
 	l.stopWaiters, l.startWaiters = nil, nil
 }
 
-// stopped moves to StateStopped and releases Stop callers.
+// stopped moves to StateStopped and releases Stop callers, and Restart
+// callers whose restart the stop overtook: every waiter is released on every
+// way out of an attempt.
 func (l *loop) stopped() {
 	l.setState(StateStopped)
-	for _, c := range l.stopWaiters {
-		close(c.done)
-	}
-	l.stopWaiters = nil
 	l.result = nil
+	l.finishWaiters()
 }
 
 // decide applies the policy to an attempt's outcome, waiting out the

@@ -224,7 +224,9 @@ func (s *Supervisor) markEarly() bool {
 // attempt at once, with the restart delay reset. During a backoff wait it
 // starts the next attempt now; after the sidecar exited or gave up (with
 // Hold) it starts again as Start does. It returns once the new attempt has
-// been spawned or has failed to, or when ctx is done.
+// been spawned or has failed to, or when ctx is done. A stop (Stop, Kill, or
+// Run's ctx) that comes while the restart is stopping the old tree wins: no
+// new attempt is spawned, and Restart returns nil once the sidecar is stopped.
 func (s *Supervisor) Restart(ctx context.Context) error {
 	return s.send(ctx, cmdRestart)
 }
