@@ -58,24 +58,14 @@ func playRole(role string) int {
 	switch role {
 	case "sidecar":
 		return exampleSidecar()
-	case "escape":
-		// Start the sidecar in a session of its own, outside the tree
-		// tether stops, and exit: only the SDK can stop it now.
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), roleVar+"=sidecar")
-		cmd.SysProcAttr = newSession()
-		cmd.Stdout = os.Stdout
-		if err := cmd.Start(); err != nil {
-			fmt.Println("escape:", err)
-			return 1
-		}
-		fmt.Println("escaped", cmd.Process.Pid)
-		time.Sleep(time.Hour) // stopped by tether with its tree
-		return 0
 	case "middle":
 		// A stand-in for tether: start the sidecar with TETHER_PID set to
-		// this process, then exit once it reports.
+		// this process, then exit.
 		cmd := exec.Command(os.Args[0])
+		if os.Getenv("SIDECAR_TEST_INDIRECT") != "" {
+			// A shell in between, as a wrapper script would be.
+			cmd = exec.Command("sh", "-c", `"$0"; :`, os.Args[0])
+		}
 		cmd.Env = append(os.Environ(), roleVar+"=sidecar", fmt.Sprintf("TETHER_PID=%d", os.Getpid()))
 		cmd.Stdout = os.Stdout
 		if err := cmd.Start(); err != nil {
