@@ -33,6 +33,9 @@ var (
 type ExitError struct {
 	Code   int    // exit status, or -1 when killed by a signal
 	Signal string // the signal's name ("KILL"), or empty
+	// Tail is the attempt's last output lines, as Event.Tail has them:
+	// often the reason it died (a traceback). Error does not include it.
+	Tail []string
 }
 
 // Error implements error.

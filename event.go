@@ -26,13 +26,13 @@ const (
 	// Failures, Err.
 	EventUnhealthy
 	// EventExited: the child was reaped and its output is all delivered.
-	// Code, Signal, Uptime, Expected.
+	// Code, Signal, Uptime, Expected, and Tail when not Expected.
 	EventExited
 	// EventRestarting: a restart is scheduled. Attempt is the next
 	// attempt, Delay the wait before it.
 	EventRestarting
 	// EventGaveUp: supervision ended because the restart limit was hit or
-	// the command cannot be started. Restarts, Err.
+	// the command cannot be started. Restarts, Err, Tail.
 	EventGaveUp
 	// EventState: the sidecar moved to State from Prev.
 	EventState
@@ -98,6 +98,12 @@ type Event struct {
 	// Expected is true when tether itself stopped the child: a stop or
 	// restart request, a missed ready deadline, failed liveness (exited).
 	Expected bool
+	// Tail is the attempt's last output, stdout and stderr in the order
+	// read, one string per line (invalid UTF-8 replaced by U+FFFD), at
+	// most TailLines lines and TailBytes bytes: exited with Expected
+	// false, and gave_up (the last attempt's). Not nil on those events
+	// (empty when nothing was printed); nil on every other.
+	Tail []string
 
 	After    time.Duration // ready: time from spawn to ready
 	Delay    time.Duration // restarting: the wait before the next attempt

@@ -131,6 +131,14 @@ func helperMain(mode string, args []string) {
 		time.Sleep(d)
 		n, _ := strconv.Atoi(args[1])
 		os.Exit(n)
+	case "crash": // args[0] lines on stdout, then a traceback on stderr, exit 1
+		n, _ := strconv.Atoi(args[0])
+		for i := range n {
+			fmt.Printf("line %d\n", i)
+		}
+		time.Sleep(200 * time.Millisecond) // the stdout reader reads first
+		os.Stderr.WriteString("Traceback (most recent call last):\nModuleNotFoundError: No module named 'nosuchmodule'\nbad \xff")
+		os.Exit(1)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		os.Exit(2)

@@ -25,6 +25,7 @@ type loop struct {
 	fails    int         // consecutive failed attempts
 	restarts []time.Time // restarts inside the window
 	result   error       // what Run returns, once supervision ends
+	st       Status      // the status, sent along with each event that changes it
 
 	// Requests that have come in but are not carried out yet.
 	stopWaiters  []command // closed when the sidecar is stopped
@@ -64,12 +65,25 @@ type outcome struct {
 	code     int
 	signal   string
 	readyFor time.Duration // how long it was ready before it ended
+	tail     []string      // the attempt's last output lines
 }
 
 func (l *loop) emit(ev Event) {
 	ev.Time = l.s.now()
 	ev.Name = l.spec.Name
 	l.q <- delivery{ev: ev}
+}
+
+// emitStatus is emit for an event that comes with a change of l.st: Status
+// reports the new one once ev is delivered. Only the loop's goroutine
+// calls it.
+func (l *loop) emitStatus(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = l.s.now()
+	}
+	ev.Name = l.spec.Name
+	st := l.st
+	l.q <- delivery{ev: ev, st: &st}
 }
 
 func (l *loop) setState(st State) { l.setStateAfter(Event{}, st) }
@@ -80,20 +94,24 @@ func (l *loop) setState(st State) { l.setStateAfter(Event{}, st) }
 func (l *loop) setStateAfter(ev Event, st State) {
 	if st == l.state {
 		if ev.Kind != 0 {
-			l.emit(ev)
+			l.emitStatus(ev)
 		}
 		return
 	}
 	prev := l.state
 	l.state = st
 	l.s.state.Store(int32(st))
+	now := l.s.now()
+	l.st.State, l.st.Since = st, now
 	if ev.Kind != 0 {
-		l.emit(ev)
+		ev.Time = now
+		l.emitStatus(ev)
 	}
-	l.emit(Event{Kind: EventState, State: st, Prev: prev, Attempt: l.attempt})
+	l.emitStatus(Event{Time: now, Kind: EventState, State: st, Prev: prev, Attempt: l.attempt})
 }
 
 func (l *loop) run(ctx context.Context) error {
+	l.st.Name = l.spec.Name
 	l.launcher = proc.NewLauncher()
 	// Close ends the launcher's locked thread, which would fire the
 	// parent-death signal of live children: by then none is left.
@@ -144,11 +162,12 @@ func (l *loop) decide(ctx context.Context, o outcome) (again bool) {
 		return false
 	case endRestart:
 		l.fails = 0
-		l.emit(Event{Kind: EventRestarting, Attempt: l.attempt + 1})
+		l.st.Restarts++
+		l.emitStatus(Event{Kind: EventRestarting, Attempt: l.attempt + 1})
 		return true
 	case endSpawn:
 		if errors.Is(o.err, ErrCommandNotFound) || errors.Is(o.err, ErrNotExecutable) {
-			return l.giveUp(o.err)
+			return l.giveUp(o.err, o.tail)
 		}
 	case endExit:
 		clean := o.code == 0 && o.signal == ""
@@ -156,7 +175,7 @@ func (l *loop) decide(ctx context.Context, o outcome) (again bool) {
 			l.setState(StateExited)
 			l.result = nil
 			if !clean {
-				l.result = &ExitError{Code: o.code, Signal: o.signal}
+				l.result = &ExitError{Code: o.code, Signal: o.signal, Tail: o.tail}
 			}
 			return false
 		}
@@ -181,7 +200,7 @@ func (l *loop) decide(ctx context.Context, o outcome) (again bool) {
 		}
 		l.restarts = keep
 		if len(l.restarts) >= l.spec.MaxRestarts {
-			cause := error(&ExitError{Code: o.code, Signal: o.signal})
+			cause := error(&ExitError{Code: o.code, Signal: o.signal, Tail: o.tail})
 			if o.err != nil && o.reason != endSpawn {
 				// Not ready, unhealthy: say so, and keep the last
 				// exit status for ExitStatus.
@@ -189,19 +208,22 @@ func (l *loop) decide(ctx context.Context, o outcome) (again bool) {
 			} else if o.err != nil {
 				cause = o.err
 			}
-			return l.giveUp(fmt.Errorf("more than %d restarts in %v: %w", l.spec.MaxRestarts, l.spec.RestartWindow, cause))
+			return l.giveUp(fmt.Errorf("more than %d restarts in %v: %w", l.spec.MaxRestarts, l.spec.RestartWindow, cause), o.tail)
 		}
 	}
 	l.restarts = append(l.restarts, now)
 	delay := l.spec.Backoff.delay(l.fails, l.s.rand())
-	l.emit(Event{Kind: EventRestarting, Attempt: l.attempt + 1, Delay: delay})
+	l.st.Restarts++
+	l.emitStatus(Event{Kind: EventRestarting, Attempt: l.attempt + 1, Delay: delay})
 	l.setState(StateBackoff)
 	return l.backoff(ctx, delay)
 }
 
-func (l *loop) giveUp(cause error) (again bool) {
+// giveUp ends supervision in StateFailed; tail is the last attempt's
+// output, for the gave_up event.
+func (l *loop) giveUp(cause error, tail []string) (again bool) {
 	l.result = fmt.Errorf("%w: %w", ErrGaveUp, cause)
-	l.setStateAfter(Event{Kind: EventGaveUp, Attempt: l.attempt, Restarts: len(l.restarts), Err: cause}, StateFailed)
+	l.setStateAfter(Event{Kind: EventGaveUp, Attempt: l.attempt, Restarts: len(l.restarts), Err: cause, Tail: tail}, StateFailed)
 	return false
 }
 
@@ -270,6 +292,7 @@ type attempt struct {
 	port  int
 	start time.Time
 	p     *pipes
+	tail  *tailRing // its last output lines
 
 	exitCh  chan exitStatus // the child was reaped
 	goneCh  chan struct{}   // then, its whole tree is gone
@@ -357,10 +380,12 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 		readers: make(chan struct{}, 2), readyCh: make(chan error, 1), liveCh: make(chan error, 1),
 		cancel: cancel, actx: actx, wcancel: wcancel,
 	}
+	a.tail = &tailRing{}
 	l.s.pid.Store(int64(a.pid))
 	l.s.stdin.Store(p.stdinW)
 	l.s.group.Store(g)
-	l.emit(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port, Containment: g.Mode()})
+	l.st.Pid, l.st.Port = a.pid, port
+	l.emitStatus(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port, Containment: g.Mode()})
 
 	spawnWatcher := a.goWatch
 	var onLine func([]byte)
@@ -371,7 +396,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 		f    *os.File
 		kind EventKind
 	}{{p.stdoutR, EventStdout}, {p.stderrR, EventStderr}} {
-		lr := &lineReader{r: r.f, kind: r.kind, pid: a.pid, attempt: a.n, q: l.q, onLine: onLine}
+		lr := &lineReader{r: r.f, kind: r.kind, pid: a.pid, attempt: a.n, q: l.q, onLine: onLine, tail: a.tail}
 		spawnWatcher(func() {
 			lr.run()
 			a.readers <- struct{}{}
@@ -405,6 +430,7 @@ func statusOf(st *os.ProcessState, at time.Time) exitStatus {
 // and its output delivered. It handles requests that arrive meanwhile.
 func (l *loop) runAttempt(ctx context.Context) outcome {
 	l.attempt++
+	l.st.Attempt = l.attempt
 	l.setState(StateStarting)
 	a, err := l.spawn(ctx)
 	for _, c := range l.startWaiters {
@@ -413,7 +439,7 @@ func (l *loop) runAttempt(ctx context.Context) outcome {
 	l.startWaiters = nil
 	if err != nil {
 		l.emit(Event{Kind: EventError, Attempt: l.attempt, Err: err})
-		return outcome{reason: endSpawn, err: err}
+		return outcome{reason: endSpawn, err: err, tail: []string{}}
 	}
 	return l.watch(ctx, a)
 }
@@ -541,6 +567,7 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 				break
 			}
 			ready, readyAt = true, l.s.now()
+			l.st.Ready = true
 			readyLimit.Stop()
 			l.setStateAfter(Event{Kind: EventReady, Pid: a.pid, Attempt: a.n, After: readyAt.Sub(a.start)}, StateRunning)
 			l.startLive(a)
@@ -555,7 +582,8 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 			if stopping || exited {
 				break
 			}
-			l.emit(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.n, Failures: l.spec.LiveFailures, Err: err})
+			l.st.Ready = false
+			l.emitStatus(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.n, Failures: l.spec.LiveFailures, Err: err})
 			beginStop(endUnhealthy, fmt.Errorf("%w: %w", ErrUnhealthy, err))
 		}
 	}
@@ -572,7 +600,13 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 	if ready {
 		o.readyFor = st.at.Sub(readyAt)
 	}
-	l.emit(Event{Kind: EventExited, Pid: a.pid, Attempt: a.n, Code: st.code, Signal: st.signal,
-		Uptime: st.at.Sub(a.start), Expected: expected})
+	o.tail = a.tail.strings()
+	var tail []string
+	if !expected {
+		tail = o.tail
+	}
+	l.st.Pid, l.st.Port, l.st.Ready = 0, 0, false
+	l.emitStatus(Event{Kind: EventExited, Pid: a.pid, Attempt: a.n, Code: st.code, Signal: st.signal,
+		Uptime: st.at.Sub(a.start), Expected: expected, Tail: tail})
 	return o
 }

@@ -37,10 +37,12 @@ type outBatch struct {
 }
 
 // delivery is one item on the event queue: a single event, or a batch of
-// output events.
+// output events. st, when set, is the status right after ev, which Status
+// reports once ev is delivered.
 type delivery struct {
 	ev  Event
 	out *outBatch
+	st  *Status
 }
 
 // lineReader drains one output pipe of one attempt. It owns the read end.
@@ -51,6 +53,7 @@ type lineReader struct {
 	attempt int
 	q       chan<- delivery
 	onLine  func([]byte) // optional; sees every complete or partial chunk
+	tail    *tailRing    // optional; keeps the last chunks
 	pend    []byte       // the start of a line not yet ended
 }
 
@@ -93,6 +96,9 @@ func (lr *lineReader) run() {
 			chunks: []chunk{{off: 0, end: len(lr.pend), partial: true}}}
 		lr.q <- delivery{out: b}
 		lr.see(lr.pend)
+		if lr.tail != nil {
+			lr.tail.addLine(lr.pend)
+		}
 		lr.pend = nil
 	}
 }
@@ -124,6 +130,9 @@ func (lr *lineReader) emit(buf []byte) {
 		return
 	}
 	lr.q <- delivery{out: &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: buf, chunks: chunks}}
+	if lr.tail != nil {
+		lr.tail.add(buf, chunks)
+	}
 	if lr.onLine != nil {
 		for _, c := range chunks {
 			lr.see(buf[c.off:c.end])

@@ -30,8 +30,8 @@ type Supervisor struct {
 	// OnEvent returns, and the sidecar blocks on its full pipe as it would
 	// writing to a slow terminal. Nothing is dropped. OnEvent must not
 	// wait for Stop or Restart to finish (that would wait on itself);
-	// call them from another goroutine. Kill, Signal, Write and State
-	// return at once and are safe to call from OnEvent.
+	// call them from another goroutine. Kill, Signal, Write, State and
+	// Status return at once and are safe to call from OnEvent.
 	OnEvent func(Event)
 
 	// Hold keeps Run going after the sidecar exited, gave up or was
@@ -54,10 +54,11 @@ type Supervisor struct {
 	kills    chan struct{} // Kill requests, one pending at most
 	loopDone chan struct{} // closed when the loop has returned
 
-	state atomic.Int32
-	pid   atomic.Int64
-	stdin atomic.Pointer[os.File]
-	group atomic.Pointer[proc.Group]
+	state  atomic.Int32
+	status atomic.Pointer[Status] // as of the last event delivered
+	pid    atomic.Int64
+	stdin  atomic.Pointer[os.File]
+	group  atomic.Pointer[proc.Group]
 }
 
 type cmdKind int
@@ -142,6 +143,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 func (s *Supervisor) deliver(name string, q <-chan delivery, done chan<- struct{}) {
 	defer close(done)
 	for d := range q {
+		if d.st != nil {
+			s.status.Store(d.st)
+		}
 		if s.OnEvent == nil {
 			continue
 		}

@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"tether.dev/tether"
@@ -71,6 +73,7 @@ func readCommands(r io.Reader, lines chan<- []byte, end chan<- error, quit <-cha
 //	{"cmd":"start","name":"api"}
 //	{"cmd":"signal","name":"api","signal":"HUP"}
 //	{"cmd":"write","name":"api","data":"text"}
+//	{"cmd":"status"}  or  {"cmd":"status","name":"api"}
 type stdinCommand struct {
 	Cmd    string  `json:"cmd"`
 	Name   *string `json:"name"`
@@ -97,11 +100,11 @@ func parseCommand(line []byte) (*stdinCommand, error) {
 		return nil, errors.New("more than one JSON value on the line")
 	}
 	switch c.Cmd {
-	case "restart", "stop", "start", "signal", "write":
+	case "restart", "stop", "start", "signal", "write", "status":
 	case "":
-		return nil, errors.New(`missing "cmd": want restart, stop, start, signal or write`)
+		return nil, errors.New(`missing "cmd": want restart, stop, start, signal, write or status`)
 	default:
-		return nil, fmt.Errorf("unknown cmd %q: want restart, stop, start, signal or write", c.Cmd)
+		return nil, fmt.Errorf("unknown cmd %q: want restart, stop, start, signal, write or status", c.Cmd)
 	}
 	if c.Signal != nil && c.Cmd != "signal" {
 		return nil, fmt.Errorf(`"signal" does not belong to cmd %q`, c.Cmd)
@@ -165,9 +168,14 @@ func (s *session) command(line []byte) {
 	case cmd.Name != nil:
 		c = s.byName[*cmd.Name]
 		if c == nil {
-			bad(errName, fmt.Errorf("no sidecar named %q", *cmd.Name))
+			bad(errName, fmt.Errorf("no sidecar named %q (there are: %s)", *cmd.Name, s.names()))
 			return
 		}
+	case cmd.Cmd == "status":
+		for _, c := range s.cars {
+			s.pushStatus(c)
+		}
+		return
 	case len(s.cars) == 1:
 		c = s.cars[0]
 	default:
@@ -176,6 +184,8 @@ func (s *session) command(line []byte) {
 	}
 	sup := c.sup.Load()
 	switch cmd.Cmd {
+	case "status":
+		s.pushStatus(c)
 	case "stop":
 		if c.phase != phaseEnded && !c.stopBegun && !s.stopping {
 			s.stopCar(c, "command")
@@ -232,6 +242,27 @@ func (s *session) command(line []byte) {
 			bad(c.name, fmt.Errorf("more than %d bytes are waiting to be written to %s; it does not read its input", maxInbox, c.name))
 		}
 	}
+}
+
+// names lists the sidecars' names, for an error about a name.
+func (s *session) names() string {
+	names := make([]string, len(s.cars))
+	for i, c := range s.cars {
+		names[i] = c.name
+	}
+	return strings.Join(names, ", ")
+}
+
+// pushStatus answers a status command for c: its status as of the last of
+// its events on the queue (so the answer agrees with what came before it on
+// stdout), or, before its first event, stopped since the session began.
+func (s *session) pushStatus(c *car) {
+	st := tether.Status{Name: c.name, Since: s.began}
+	if p := c.status.Load(); p != nil {
+		st = *p
+	}
+	st.Name = c.name
+	s.q.push(record{kind: recStatus, status: &st, ev: tether.Event{Time: time.Now(), Name: c.name}}, true)
 }
 
 // maxInbox bounds the bytes waiting to be written to one sidecar.

@@ -19,13 +19,15 @@ const (
 	recEvent    recKind = iota // ev is a library event
 	recStopping                // an orderly stop of the sidecar began; reason
 	recStopped                 // the last event of a sidecar; ev.Code is tether's status
+	recStatus                  // the answer to a status command; status
 )
 
-// record is one event on its way to stdout. For recStopping and recStopped
-// only ev.Time, ev.Name and (stopped) ev.Code are used.
+// record is one event on its way to stdout. For recStopping, recStopped and
+// recStatus only ev.Time, ev.Name and (stopped) ev.Code are used.
 type record struct {
 	kind   recKind
-	reason string // recStopping: signal, stdin, parent or command
+	reason string         // recStopping: signal, stdin, parent or command
+	status *tether.Status // recStatus
 	ev     tether.Event
 }
 
@@ -66,6 +68,8 @@ func (e *encoder) append(b []byte, r *record) []byte {
 		b = append(b, `"stopped","code":`...)
 		b = strconv.AppendInt(b, int64(ev.Code), 10)
 		return append(b, "}\n"...)
+	case recStatus:
+		return append(appendStatus(b, r.status), "}\n"...)
 	}
 	b = appendKind(b, ev.Kind)
 	if ev.Pid != 0 {
@@ -122,6 +126,9 @@ func (e *encoder) append(b []byte, r *record) []byte {
 		b = strconv.AppendInt(b, ev.Uptime.Milliseconds(), 10)
 		b = append(b, `,"expected":`...)
 		b = strconv.AppendBool(b, ev.Expected)
+		if !ev.Expected {
+			b = appendTail(b, ev.Tail)
+		}
 	case tether.EventRestarting:
 		b = append(b, `,"delay_ms":`...)
 		b = strconv.AppendInt(b, ev.Delay.Milliseconds(), 10)
@@ -129,6 +136,7 @@ func (e *encoder) append(b []byte, r *record) []byte {
 		b = append(b, `,"restarts":`...)
 		b = strconv.AppendInt(b, int64(ev.Restarts), 10)
 		b = appendErr(b, ev.Err)
+		b = appendTail(b, ev.Tail)
 	case tether.EventState:
 		b = append(b, `,"state":`...)
 		b = appendString(b, ev.State.String())
@@ -140,6 +148,44 @@ func (e *encoder) append(b []byte, r *record) []byte {
 		}
 	}
 	return append(b, "}\n"...)
+}
+
+// appendTail appends `,"tail":[…]`, an empty list for nil.
+func appendTail(b []byte, tail []string) []byte {
+	b = append(b, `,"tail":[`...)
+	for i, l := range tail {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, l)
+	}
+	return append(b, ']')
+}
+
+// appendStatus appends the rest of a status event after `"event":`.
+func appendStatus(b []byte, st *tether.Status) []byte {
+	b = append(b, `"status","state":`...)
+	b = appendString(b, st.State.String())
+	b = append(b, `,"ready":`...)
+	b = strconv.AppendBool(b, st.Ready)
+	for _, f := range []struct {
+		key string
+		n   int
+	}{{`,"pid":`, st.Pid}, {`,"port":`, st.Port}} {
+		b = append(b, f.key...)
+		if f.n == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64(f.n), 10)
+		}
+	}
+	b = append(b, `,"attempt":`...)
+	b = strconv.AppendInt(b, int64(st.Attempt), 10)
+	b = append(b, `,"restarts":`...)
+	b = strconv.AppendInt(b, int64(st.Restarts), 10)
+	b = append(b, `,"since":"`...)
+	b = appendTime(b, st.Since)
+	return append(b, '"')
 }
 
 // appendErr appends `,"error":"…"`; a nil error is written as "unknown

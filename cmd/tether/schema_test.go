@@ -52,7 +52,7 @@ var schemas = sync.OnceValues(func() (map[string]*jsonschema.Schema, error) {
 var knownKinds = map[string]bool{
 	"spawned": true, "stdout": true, "stderr": true, "ready": true, "unhealthy": true,
 	"exited": true, "restarting": true, "gave_up": true, "stopping": true, "stopped": true,
-	"error": true, "state": true,
+	"error": true, "state": true, "status": true,
 }
 
 // checkEvent checks one line of tether's stdout: a JSON object ended by a
@@ -136,7 +136,11 @@ func TestEventSchemaRejects(t *testing.T) {
 		`{` + ts + `,"event":"spawned","pid":4,"attempt":1,"port":8080}`,
 		`{` + ts + `,"event":"stdout","pid":4,"attempt":1,"line":"x"}`,
 		`{` + ts + `,"event":"stderr","pid":4,"attempt":1,"data":"/w==","partial":true}`,
-		`{` + ts + `,"event":"exited","pid":4,"attempt":1,"code":null,"signal":"KILL","uptime_ms":3,"expected":false}`,
+		`{` + ts + `,"event":"exited","pid":4,"attempt":1,"code":null,"signal":"KILL","uptime_ms":3,"expected":false,"tail":["a"]}`,
+		`{` + ts + `,"event":"exited","pid":4,"attempt":1,"code":0,"signal":null,"uptime_ms":3,"expected":true}`,
+		`{` + ts + `,"event":"gave_up","attempt":2,"restarts":1,"error":"x","tail":[]}`,
+		`{` + ts + `,"event":"status","state":"running","ready":true,"pid":4,"port":null,"attempt":1,"restarts":0,"since":"2026-01-02T03:04:05.000000006Z"}`,
+		`{` + ts + `,"event":"status","state":"stopped","ready":false,"pid":null,"port":null,"attempt":0,"restarts":0,"since":"2026-01-02T03:04:05.000000006Z"}`,
 		`{` + ts + `,"event":"some_future_kind","whatever":1}`,
 	}
 	bad := []string{
@@ -149,6 +153,13 @@ func TestEventSchemaRejects(t *testing.T) {
 		`{` + ts + `,"event":"stdout","pid":4,"attempt":1,"line":"x","partial":false}`, // partial is only ever true
 		`{` + ts + `,"event":"exited","pid":4,"attempt":1,"code":1,"signal":"KILL","uptime_ms":3,"expected":false}`,
 		`{` + ts + `,"event":"stopping","reason":"boredom"}`,
+		`{` + ts + `,"event":"exited","pid":4,"attempt":1,"code":1,"signal":null,"uptime_ms":3,"expected":false}`,                                       // no tail
+		`{` + ts + `,"event":"exited","pid":4,"attempt":1,"code":1,"signal":null,"uptime_ms":3,"expected":true,"tail":[]}`,                              // tail when expected
+		`{` + ts + `,"event":"gave_up","attempt":2,"restarts":1,"error":"x"}`,                                                                           // no tail
+		`{` + ts + `,"event":"status","state":"running","ready":true,"pid":4,"port":null,"attempt":1,"restarts":0}`,                                     // no since
+		`{` + ts + `,"event":"status","state":"up","ready":true,"pid":4,"port":null,"attempt":1,"restarts":0,"since":"2026-01-02T03:04:05.000000006Z"}`, // bad state
+		`{` + ts + `,"event":"spawned","pid":4,"attempt":0}`,
+		`{` + ts + `,"event":"spawned","pid":null,"attempt":1}`, // pid null outside status                                                                     // attempt 0 outside status
 		`{` + ts + `,"event":"stopped","code":-1}`,
 		`{` + ts + `,"event":"ready","pid":4,"attempt":1,"after_ms":1,"extra":true}`,
 	}
@@ -182,6 +193,8 @@ func TestCommandSchemaAgreesWithTether(t *testing.T) {
 		`{"cmd":"signal","name":"cat","signal":"sigcont"}`,
 		`{"cmd":"signal","signal":"18"}`,
 		`{"cmd":"start"}`,
+		`{"cmd":"status"}`,
+		`{"cmd":"status","name":"cat"}`,
 	}
 	invalid := []string{
 		`nonsense`,
@@ -195,6 +208,7 @@ func TestCommandSchemaAgreesWithTether(t *testing.T) {
 		`{"cmd":"stop","signal":"TERM"}`,
 		`{"cmd":"restart","data":"x"}`,
 		`{"cmd":"restart","name":""}`,
+		`{"cmd":"status","data":"x"}`,
 	}
 	for _, s := range valid {
 		inst, _ := jsonschema.UnmarshalJSON(strings.NewReader(s))

@@ -29,6 +29,7 @@ type session struct {
 	q              *eventQueue
 	notes          *noteQueue
 	runCtx         context.Context
+	began          time.Time // when run began: the since of a sidecar not started yet
 	wg             sync.WaitGroup // Run, Stop, Start, Restart and inbox goroutines
 
 	// onSpawned, if set, sees every spawned event on the sidecar's event
@@ -62,6 +63,7 @@ type car struct {
 	deps, dependents []*car
 	sup              atomic.Pointer[tether.Supervisor] // the current supervisor; nil before the first start
 	orderly          atomic.Bool                       // an orderly stop of this life began: its status is 0
+	status           atomic.Pointer[tether.Status]     // as of its last event on the queue; nil before one
 	in               *inbox
 
 	// Owned by loop.
@@ -195,6 +197,7 @@ func (s *session) run(ctx context.Context, ppid int) int {
 
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	s.runCtx = runCtx
+	s.began = time.Now()
 	for _, c := range s.cars {
 		s.wg.Add(1)
 		go func() {
@@ -391,7 +394,8 @@ func (s *session) start(c *car) {
 		}
 		spec.Command = path
 	}
-	sup := &tether.Supervisor{Spec: spec, OnEvent: s.onEvent(c), Hold: true}
+	sup := &tether.Supervisor{Spec: spec, Hold: true}
+	sup.OnEvent = s.onEvent(c, sup)
 	c.sup.Store(sup)
 	c.running = true
 	s.wg.Add(1)
@@ -414,11 +418,17 @@ func (s *session) start(c *car) {
 	}()
 }
 
-// onEvent returns c's OnEvent hook: it queues the event for stdout, adds a
-// stopped record when supervision ends, and tells the loop of state changes.
-func (s *session) onEvent(c *car) func(tether.Event) {
+// onEvent returns the OnEvent hook of c's supervisor sup: it queues the
+// event for stdout, adds a stopped record when supervision ends, and tells
+// the loop of state changes. The status a status command reports is taken
+// once the event is queued, so that it never runs ahead of the stream.
+func (s *session) onEvent(c *car, sup *tether.Supervisor) func(tether.Event) {
 	return func(ev tether.Event) {
 		s.q.push(record{ev: ev}, false)
+		if ev.Kind != tether.EventStdout && ev.Kind != tether.EventStderr {
+			st := sup.Status()
+			c.status.Store(&st)
+		}
 		switch ev.Kind {
 		case tether.EventSpawned:
 			if s.onSpawned != nil {

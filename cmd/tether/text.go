@@ -103,7 +103,29 @@ func (f *textFormat) format(b []byte, r *record) []byte {
 	color, msg := describe(r)
 	b = append(b, " * "...)
 	b = f.paint(b, color, msg)
-	return append(b, '\n')
+	b = append(b, '\n')
+	if r.kind == recEvent && (ev.Kind == tether.EventGaveUp || ev.Kind == tether.EventExited && !ev.Expected) {
+		b = f.tail(b, ev.Tail, strings.Repeat(" ", len("15:04:05.000 ")+f.width))
+	}
+	return b
+}
+
+// tail appends the crash tail under an event, one indented line each, so
+// that why a sidecar died is on screen where it is reported.
+func (f *textFormat) tail(b []byte, lines []string, indent string) []byte {
+	if len(lines) == 0 {
+		return b
+	}
+	b = append(b, indent...)
+	b = f.paint(b, ansiDim, " ┆ last output:")
+	b = append(b, '\n')
+	for _, l := range lines {
+		b = append(b, indent...)
+		b = f.paint(b, ansiDim, " ┆ ")
+		b = append(b, l...)
+		b = append(b, '\n')
+	}
+	return b
 }
 
 // describe says what a lifecycle record means, in a sentence, and in which
@@ -121,6 +143,8 @@ func describe(r *record) (color, msg string) {
 		return ansiYell, "stopping " + why
 	case recStopped:
 		return ansiBold, "supervision ended, status " + strconv.Itoa(ev.Code)
+	case recStatus:
+		return "", describeStatus(r.status)
 	}
 	switch ev.Kind {
 	case tether.EventSpawned:
@@ -157,6 +181,22 @@ func describe(r *record) (color, msg string) {
 		return ansiRed, fmt.Sprintf("error: %v", ev.Err)
 	}
 	return "", ev.Kind.String()
+}
+
+// describeStatus says a status in a sentence: "status: running, ready,
+// pid 4242, port 8080, attempt 1, 0 restarts, since 15:04:05.000".
+func describeStatus(st *tether.Status) string {
+	s := "status: " + st.State.String()
+	if st.Ready {
+		s += ", ready"
+	}
+	if st.Pid != 0 {
+		s += fmt.Sprintf(", pid %d", st.Pid)
+	}
+	if st.Port != 0 {
+		s += fmt.Sprintf(", port %d", st.Port)
+	}
+	return s + fmt.Sprintf(", attempt %d, %d restarts, since %s", st.Attempt, st.Restarts, st.Since.Local().Format("15:04:05.000"))
 }
 
 // roundDur rounds d for reading: microseconds below 1ms, milliseconds
