@@ -29,7 +29,7 @@ type session struct {
 	q              *eventQueue
 	notes          *noteQueue
 	runCtx         context.Context
-	began          time.Time // when run began: the since of a sidecar not started yet
+	began          time.Time      // when run began: the since of a sidecar not started yet
 	wg             sync.WaitGroup // Run, Stop, Start, Restart and inbox goroutines
 
 	// onSpawned, if set, sees every spawned event on the sidecar's event
