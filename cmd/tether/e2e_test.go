@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"tether.dev/tether"
+	"tether.dev/tether/bundle"
 	"tether.dev/tether/internal/proctest"
 )
 
@@ -836,7 +837,7 @@ func TestBrokenStdout(t *testing.T) {
 // bundled sidecar that is missing gives up with 127 and says what it tried.
 func TestBundled(t *testing.T) {
 	t.Parallel()
-	triple, ok := tether.CurrentTriple()
+	triple, ok := bundle.CurrentTriple()
 	if !ok {
 		t.Skip("no target triple for this platform")
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tether.dev/tether"
+	"tether.dev/tether/bundle"
 )
 
 // A session is one run of tether: it supervises a set of sidecars, starts
@@ -382,7 +383,7 @@ func (s *session) start(c *car) {
 	}
 	spec := c.cfg.spec
 	if c.cfg.bundled {
-		path, err := tether.FindSidecar(c.cfg.command[0])
+		path, err := bundle.Find(c.cfg.command[0])
 		if err != nil {
 			// As with a command that is not found: gave up, status 127.
 			now := time.Now()

@@ -1,4 +1,9 @@
-package tether
+// Package bundle finds sidecars shipped inside an application: beside the
+// host executable (and in a macOS app bundle's Contents/Helpers and
+// Contents/Resources), under the names Tauri's bundle.externalBin uses
+// (NAME-<target-triple>[.exe], then NAME[.exe]). A sidecar not found is a
+// *NotFoundError that lists every path tried and what was there instead.
+package bundle
 
 import (
 	"errors"
@@ -153,8 +158,8 @@ func looksLikeTriple(s string) bool {
 	return false
 }
 
-// Bundle says where an application's bundled sidecars live and which
-// platform they must be built for. The zero Bundle describes the running
+// Layout says where an application's bundled sidecars live and which
+// platform they must be built for. The zero Layout describes the running
 // program: the directory of its executable, on its own platform.
 //
 // Find looks, in each directory of Dirs in turn, for
@@ -169,8 +174,8 @@ func looksLikeTriple(s string) bool {
 // "Executable" means an exec permission bit on every other system; on
 // Windows the ".exe" name is what makes a file executable.
 //
-// A Bundle holds no state; its methods may be called concurrently.
-type Bundle struct {
+// A Layout holds no state; its methods may be called concurrently.
+type Layout struct {
 	// Dir is the directory of the host executable, where Tauri, Wails and
 	// Electron builds place sidecars. Empty means the directory of the
 	// running program (os.Executable, with symbolic links evaluated). A
@@ -190,14 +195,14 @@ type Bundle struct {
 	ExtraDirs []string
 }
 
-// FindSidecar returns the absolute path of the bundled sidecar called name,
-// found beside the running executable as Bundle.Find describes. It is
-// Bundle{}.Find(name).
-func FindSidecar(name string) (string, error) {
-	return Bundle{}.Find(name)
+// Find returns the absolute path of the bundled sidecar called name,
+// found beside the running executable as Layout.Find describes. It is
+// Layout{}.Find(name).
+func Find(name string) (string, error) {
+	return Layout{}.Find(name)
 }
 
-func (b Bundle) platform() (goos, goarch string) {
+func (b Layout) platform() (goos, goarch string) {
 	goos, goarch = b.GOOS, b.GOARCH
 	if goos == "" {
 		goos = runtime.GOOS
@@ -222,13 +227,13 @@ func (b Bundle) platform() (goos, goarch string) {
 //
 // It fails only when Dir is empty and the executable's path cannot be
 // found.
-func (b Bundle) Dirs() ([]string, error) {
+func (b Layout) Dirs() ([]string, error) {
 	goos, _ := b.platform()
 	dir := b.Dir
 	if dir == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return nil, fmt.Errorf("tether: locate the running executable: %w", err)
+			return nil, fmt.Errorf("bundle: locate the running executable: %w", err)
 		}
 		if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 			exe = resolved
@@ -269,11 +274,11 @@ func (b Bundle) Dirs() ([]string, error) {
 // name is the sidecar's plain file name, as in Tauri's externalBin ("server",
 // not "binaries/server-x86_64-unknown-linux-gnu"); it must not be a path.
 //
-// When no candidate is usable, the error is a *SidecarNotFoundError that
+// When no candidate is usable, the error is a *NotFoundError that
 // lists every path tried, the triple expected, and what was found instead:
 // files that exist but cannot be run, and builds of the same sidecar for
 // another platform (the usual cause: a wrong triple suffix).
-func (b Bundle) Find(name string) (string, error) {
+func (b Layout) Find(name string) (string, error) {
 	if err := checkSidecarName(name); err != nil {
 		return "", err
 	}
@@ -302,7 +307,7 @@ func (b Bundle) Find(name string) (string, error) {
 	}
 	cands = append(cands, stem+ext)
 
-	nf := &SidecarNotFoundError{Name: name, Triple: triple}
+	nf := &NotFoundError{Name: name, Triple: triple}
 	if triple == "" {
 		nf.Notes = append(nf.Notes, fmt.Sprintf(
 			"no Rust target triple is known for %s/%s, so only the plain name was tried", goos, goarch))
@@ -397,22 +402,22 @@ func hasExeExt(s string) bool {
 func checkSidecarName(name string) error {
 	switch {
 	case name == "" || name == "." || name == "..":
-		return fmt.Errorf("tether: sidecar name %q: want a file name", name)
+		return fmt.Errorf("bundle: sidecar name %q: want a file name", name)
 	case strings.ContainsAny(name, `/\`):
-		return fmt.Errorf("tether: sidecar name %q: want a file name, not a path", name)
+		return fmt.Errorf("bundle: sidecar name %q: want a file name, not a path", name)
 	case strings.ContainsRune(name, 0):
-		return fmt.Errorf("tether: sidecar name %q: must not contain NUL", name)
+		return fmt.Errorf("bundle: sidecar name %q: must not contain NUL", name)
 	}
 	return nil
 }
 
-// ErrSidecarNotFound is matched by every *SidecarNotFoundError, as is
+// ErrNotFound is matched by every *NotFoundError, as is
 // fs.ErrNotExist.
-var ErrSidecarNotFound = errors.New("tether: sidecar not found")
+var ErrNotFound = errors.New("bundle: sidecar not found")
 
-// SidecarNotFoundError reports that Find found no usable sidecar. Its
+// NotFoundError reports that Find found no usable sidecar. Its
 // message lists every path tried, the triple expected, and the notes.
-type SidecarNotFoundError struct {
+type NotFoundError struct {
 	Name   string   // the name asked for
 	Triple string   // the target triple expected; "" when the platform has none
 	Tried  []string // every path looked at, in order
@@ -424,9 +429,9 @@ type SidecarNotFoundError struct {
 }
 
 // Error implements error.
-func (e *SidecarNotFoundError) Error() string {
+func (e *NotFoundError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tether: sidecar %q not found", e.Name)
+	fmt.Fprintf(&b, "bundle: sidecar %q not found", e.Name)
 	if e.Triple != "" {
 		fmt.Fprintf(&b, " for %s", e.Triple)
 	}
@@ -439,8 +444,8 @@ func (e *SidecarNotFoundError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrSidecarNotFound) and errors.Is(err,
+// Is makes errors.Is(err, ErrNotFound) and errors.Is(err,
 // fs.ErrNotExist) hold.
-func (e *SidecarNotFoundError) Is(target error) bool {
-	return target == ErrSidecarNotFound || target == fs.ErrNotExist
+func (e *NotFoundError) Is(target error) bool {
+	return target == ErrNotFound || target == fs.ErrNotExist
 }

@@ -1,4 +1,4 @@
-package tether
+package bundle
 
 import (
 	"errors"
@@ -166,15 +166,15 @@ type findCase struct {
 	want string
 }
 
-func runFindCases(t *testing.T, b Bundle, root string, cases []findCase) {
+func runFindCases(t *testing.T, b Layout, root string, cases []findCase) {
 	t.Helper()
 	for _, c := range cases {
 		got, err := b.Find(c.name)
 		if c.want == "" {
 			if err == nil {
 				t.Errorf("Find(%q) = %q, want an error", c.name, got)
-			} else if !errors.Is(err, ErrSidecarNotFound) {
-				t.Errorf("Find(%q): %v does not match ErrSidecarNotFound", c.name, err)
+			} else if !errors.Is(err, ErrNotFound) {
+				t.Errorf("Find(%q): %v does not match ErrNotFound", c.name, err)
 			}
 			continue
 		}
@@ -197,7 +197,7 @@ func TestBundleFindLinux(t *testing.T) {
 	touch(t, root, "app/data", false) // no exec bit
 	touch(t, root, "app/dir/", false)
 	touch(t, root, "app/win.exe", true)
-	b := Bundle{Dir: filepath.Join(root, "app"), GOOS: "linux", GOARCH: "amd64"}
+	b := Layout{Dir: filepath.Join(root, "app"), GOOS: "linux", GOARCH: "amd64"}
 	if dirs, err := b.Dirs(); err != nil || !slices.Equal(dirs, []string{filepath.Join(root, "app")}) {
 		t.Errorf("Dirs() = %q, %v", dirs, err)
 	}
@@ -215,7 +215,7 @@ func TestBundleFindLinux(t *testing.T) {
 	})
 
 	// The same directory seen from linux/arm64: only the plain names fit.
-	arm := Bundle{Dir: b.Dir, GOOS: "linux", GOARCH: "arm64"}
+	arm := Layout{Dir: b.Dir, GOOS: "linux", GOARCH: "arm64"}
 	runFindCases(t, arm, root, []findCase{
 		{"db", "app/db"},
 		{"both", "app/both"},
@@ -236,7 +236,7 @@ func TestBundleFindMacApp(t *testing.T) {
 	touch(t, root, app+"Resources/tauri", true)                  // shadowed by MacOS/tauri
 	touch(t, root, app+"Resources/res-aarch64-apple-darwin", true)
 	touch(t, root, app+"Frameworks/fw", true) // libraries only: never searched
-	b := Bundle{Dir: filepath.Join(root, "My.app", "Contents", "MacOS"), GOOS: "darwin", GOARCH: "arm64"}
+	b := Layout{Dir: filepath.Join(root, "My.app", "Contents", "MacOS"), GOOS: "darwin", GOARCH: "arm64"}
 	c := filepath.Join(root, "My.app", "Contents")
 	wantDirs := []string{filepath.Join(c, "MacOS"), filepath.Join(c, "Helpers"), filepath.Join(c, "Resources")}
 	if dirs, err := b.Dirs(); err != nil || !slices.Equal(dirs, wantDirs) {
@@ -254,7 +254,7 @@ func TestBundleFindMacApp(t *testing.T) {
 
 	// An Intel Mac: the arm64 builds are the wrong triple, the universal
 	// one still runs.
-	intel := Bundle{Dir: b.Dir, GOOS: "darwin", GOARCH: "amd64"}
+	intel := Layout{Dir: b.Dir, GOOS: "darwin", GOARCH: "amd64"}
 	runFindCases(t, intel, root, []findCase{
 		{"fat", app + "MacOS/fat-universal-apple-darwin"},
 		{"dev", ""},
@@ -265,12 +265,12 @@ func TestBundleFindMacApp(t *testing.T) {
 	}
 
 	// A macOS directory that is no app bundle is searched alone.
-	plain := Bundle{Dir: filepath.Join(root, "My.app", "Contents"), GOOS: "darwin", GOARCH: "arm64"}
+	plain := Layout{Dir: filepath.Join(root, "My.app", "Contents"), GOOS: "darwin", GOARCH: "arm64"}
 	if dirs, _ := plain.Dirs(); !slices.Equal(dirs, []string{c}) {
 		t.Errorf("Dirs() outside Contents/MacOS = %q", dirs)
 	}
 	// The bundle directories are a macOS layout only.
-	lin := Bundle{Dir: b.Dir, GOOS: "linux", GOARCH: "arm64"}
+	lin := Layout{Dir: b.Dir, GOOS: "linux", GOARCH: "arm64"}
 	if dirs, _ := lin.Dirs(); !slices.Equal(dirs, wantDirs[:1]) {
 		t.Errorf("Dirs() of a Contents/MacOS dir on linux = %q", dirs)
 	}
@@ -290,7 +290,7 @@ func TestBundleFindWindows(t *testing.T) {
 	touch(t, root, "app/both-x86_64-pc-windows-msvc.exe", false)
 	touch(t, root, "app/both.exe", false)
 	dir := filepath.Join(root, "app")
-	b := Bundle{Dir: dir, GOOS: "windows", GOARCH: "amd64"}
+	b := Layout{Dir: dir, GOOS: "windows", GOARCH: "amd64"}
 	runFindCases(t, b, root, []findCase{
 		{"server", "app/server-x86_64-pc-windows-msvc.exe"},
 		{"server.exe", "app/server-x86_64-pc-windows-msvc.exe"},
@@ -304,7 +304,7 @@ func TestBundleFindWindows(t *testing.T) {
 	})
 
 	_, err := b.Find("plain")
-	want := `tether: sidecar "plain" not found for x86_64-pc-windows-msvc; tried ` +
+	want := `bundle: sidecar "plain" not found for x86_64-pc-windows-msvc; tried ` +
 		filepath.Join(dir, "plain-x86_64-pc-windows-msvc.exe") + ", " + filepath.Join(dir, "plain.exe") +
 		"; " + filepath.Join(dir, "plain") + " has no .exe extension" +
 		"; " + filepath.Join(dir, "plain-x86_64-pc-windows-msvc") + " has no .exe extension"
@@ -314,10 +314,10 @@ func TestBundleFindWindows(t *testing.T) {
 
 	// windows/arm64 finds the plain name, and says the amd64 build is
 	// for another platform when there is none.
-	arm := Bundle{Dir: dir, GOOS: "windows", GOARCH: "arm64"}
+	arm := Layout{Dir: dir, GOOS: "windows", GOARCH: "arm64"}
 	runFindCases(t, arm, root, []findCase{{"both", "app/both.exe"}})
 	_, err = arm.Find("server")
-	want = `tether: sidecar "server" not found for aarch64-pc-windows-msvc; tried ` +
+	want = `bundle: sidecar "server" not found for aarch64-pc-windows-msvc; tried ` +
 		filepath.Join(dir, "server-aarch64-pc-windows-msvc.exe") + ", " + filepath.Join(dir, "server.exe") +
 		"; found " + filepath.Join(dir, "server-x86_64-pc-windows-msvc.exe") + ", built for another platform (x86_64-pc-windows-msvc)"
 	if err == nil || err.Error() != want {
@@ -336,12 +336,12 @@ func TestSidecarNotFoundError(t *testing.T) {
 	touch(t, root, "app/server-helper", true)                     // another program
 	touch(t, root, "resources/server/", false)                    // a directory
 	touch(t, root, "resources/server-x86_64-unknown-linux-musl", true)
-	b := Bundle{Dir: app, GOOS: "linux", GOARCH: "amd64", ExtraDirs: []string{res, app}}
+	b := Layout{Dir: app, GOOS: "linux", GOARCH: "amd64", ExtraDirs: []string{res, app}}
 	_, err := b.Find("server")
 	if err == nil {
 		t.Fatal("Find found a sidecar")
 	}
-	want := `tether: sidecar "server" not found for x86_64-unknown-linux-gnu; tried ` +
+	want := `bundle: sidecar "server" not found for x86_64-unknown-linux-gnu; tried ` +
 		"$APP/server-x86_64-unknown-linux-gnu, $APP/server, $RES/server-x86_64-unknown-linux-gnu, $RES/server" +
 		"; $APP/server-x86_64-unknown-linux-gnu is not executable (mode -rw-r--r--)" +
 		"; $RES/server is a directory" +
@@ -352,18 +352,15 @@ func TestSidecarNotFoundError(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error text:\n got %s\nwant %s", err, want)
 	}
-	var nf *SidecarNotFoundError
+	var nf *NotFoundError
 	if !errors.As(err, &nf) {
-		t.Fatalf("%T is not a *SidecarNotFoundError", err)
+		t.Fatalf("%T is not a *NotFoundError", err)
 	}
 	if nf.Name != "server" || nf.Triple != "x86_64-unknown-linux-gnu" || len(nf.Tried) != 4 || len(nf.Notes) != 5 {
 		t.Errorf("fields: %+v", nf)
 	}
-	if !errors.Is(err, ErrSidecarNotFound) || !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("errors.Is fails for ErrSidecarNotFound or fs.ErrNotExist")
-	}
-	if errors.Is(err, ErrRefused) {
-		t.Errorf("matches ErrRefused")
+	if !errors.Is(err, ErrNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("errors.Is fails for ErrNotFound or fs.ErrNotExist")
 	}
 }
 
@@ -371,12 +368,12 @@ func TestBundleUnknownPlatform(t *testing.T) {
 	t.Parallel()
 	dir := tempDir(t)
 	touch(t, dir, "tool", true)
-	b := Bundle{Dir: dir, GOOS: "plan9", GOARCH: "amd64"}
+	b := Layout{Dir: dir, GOOS: "plan9", GOARCH: "amd64"}
 	if got, err := b.Find("tool"); err != nil || got != filepath.Join(dir, "tool") {
 		t.Errorf("Find(tool) = %q, %v", got, err)
 	}
 	_, err := b.Find("other")
-	want := `tether: sidecar "other" not found; tried ` + filepath.Join(dir, "other") +
+	want := `bundle: sidecar "other" not found; tried ` + filepath.Join(dir, "other") +
 		"; no Rust target triple is known for plan9/amd64, so only the plain name was tried"
 	if err == nil || err.Error() != want {
 		t.Errorf("Find(other):\n got %v\nwant %s", err, want)
@@ -385,23 +382,23 @@ func TestBundleUnknownPlatform(t *testing.T) {
 
 func TestBundleBadName(t *testing.T) {
 	t.Parallel()
-	b := Bundle{Dir: tempDir(t), GOOS: "linux", GOARCH: "amd64"}
+	b := Layout{Dir: tempDir(t), GOOS: "linux", GOARCH: "amd64"}
 	for name, want := range map[string]string{
-		"":         `tether: sidecar name "": want a file name`,
-		".":        `tether: sidecar name ".": want a file name`,
-		"..":       `tether: sidecar name "..": want a file name`,
-		"bin/srv":  `tether: sidecar name "bin/srv": want a file name, not a path`,
-		`bin\srv`:  `tether: sidecar name "bin\\srv": want a file name, not a path`,
-		"/bin/sh":  `tether: sidecar name "/bin/sh": want a file name, not a path`,
-		"../x":     `tether: sidecar name "../x": want a file name, not a path`,
-		"srv\x00x": `tether: sidecar name "srv\x00x": must not contain NUL`,
+		"":         `bundle: sidecar name "": want a file name`,
+		".":        `bundle: sidecar name ".": want a file name`,
+		"..":       `bundle: sidecar name "..": want a file name`,
+		"bin/srv":  `bundle: sidecar name "bin/srv": want a file name, not a path`,
+		`bin\srv`:  `bundle: sidecar name "bin\\srv": want a file name, not a path`,
+		"/bin/sh":  `bundle: sidecar name "/bin/sh": want a file name, not a path`,
+		"../x":     `bundle: sidecar name "../x": want a file name, not a path`,
+		"srv\x00x": `bundle: sidecar name "srv\x00x": must not contain NUL`,
 	} {
 		_, err := b.Find(name)
 		if err == nil || err.Error() != want {
 			t.Errorf("Find(%q) = %v, want %s", name, err, want)
 		}
-		if errors.Is(err, ErrSidecarNotFound) {
-			t.Errorf("Find(%q): a bad name matches ErrSidecarNotFound", name)
+		if errors.Is(err, ErrNotFound) {
+			t.Errorf("Find(%q): a bad name matches ErrNotFound", name)
 		}
 	}
 }
@@ -416,14 +413,14 @@ func TestBundleDirs(t *testing.T) {
 	if exe, err = filepath.EvalSymlinks(exe); err != nil {
 		t.Fatal(err)
 	}
-	dirs, err := Bundle{}.Dirs()
+	dirs, err := Layout{}.Dirs()
 	if err != nil || len(dirs) == 0 || dirs[0] != filepath.Dir(exe) {
-		t.Errorf("Bundle{}.Dirs() = %q, %v; want %q first", dirs, err, filepath.Dir(exe))
+		t.Errorf("Layout{}.Dirs() = %q, %v; want %q first", dirs, err, filepath.Dir(exe))
 	}
-	_, err = FindSidecar("tether-no-such-sidecar")
-	var nf *SidecarNotFoundError
+	_, err = Find("tether-no-such-sidecar")
+	var nf *NotFoundError
 	if !errors.As(err, &nf) || len(nf.Tried) == 0 || filepath.Dir(nf.Tried[0]) != filepath.Dir(exe) {
-		t.Errorf("FindSidecar: %v", err)
+		t.Errorf("Find: %v", err)
 	}
 
 	// A relative Dir and relative ExtraDirs are made absolute; repeats
@@ -432,7 +429,7 @@ func TestBundleDirs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := Bundle{Dir: "testdata", GOOS: "linux", ExtraDirs: []string{"", "testdata/../testdata", "testdata/bundle"}}
+	b := Layout{Dir: "testdata", GOOS: "linux", ExtraDirs: []string{"", "testdata/../testdata", "testdata/bundle"}}
 	dirs, err = b.Dirs()
 	want := []string{filepath.Join(wd, "testdata"), filepath.Join(wd, "testdata", "bundle")}
 	if err != nil || !slices.Equal(dirs, want) {
@@ -458,7 +455,7 @@ func TestBundleSymlink(t *testing.T) {
 	if err := os.Symlink(filepath.Join(root, "nowhere"), filepath.Join(root, "app", "dangling")); err != nil {
 		t.Fatal(err)
 	}
-	b := Bundle{Dir: filepath.Join(root, "app"), GOOS: "linux", GOARCH: "amd64"}
+	b := Layout{Dir: filepath.Join(root, "app"), GOOS: "linux", GOARCH: "amd64"}
 	runFindCases(t, b, root, []findCase{
 		{"server", "app/server"}, // the link, as the host would name it
 		{"dir", ""},
@@ -495,7 +492,7 @@ func TestBundledSpawn(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	path, err := Bundle{Dir: dir}.Find("hello")
+	path, err := Layout{Dir: dir}.Find("hello")
 	if err != nil {
 		t.Fatal(err)
 	}
