@@ -255,6 +255,35 @@ func (s *Spec) Validate() error {
 	if err := s.Live.validate("Live", false); err != nil {
 		return err
 	}
+	return s.validatePortPlaceholder()
+}
+
+// validatePortPlaceholder refuses "{port}" in Args, Env values or a probe
+// when s has no Port: there would be nothing to put in its place, and a
+// probe would poll a URL that cannot answer until ReadyTimeout.
+func (s *Spec) validatePortPlaceholder() error {
+	if s.Port != 0 {
+		return nil
+	}
+	const allow = "{port} needs a Port (PortAuto or a number): there is nothing to put in its place"
+	for i, a := range s.Args {
+		if strings.Contains(a, "{port}") {
+			return &FieldError{Field: fmt.Sprintf("Args[%d]", i), Value: fmt.Sprintf("%q", a), Allow: allow}
+		}
+	}
+	for i, kv := range s.Env {
+		if strings.Contains(kv, "{port}") {
+			return &FieldError{Field: fmt.Sprintf("Env[%d]", i), Value: fmt.Sprintf("%q", kv), Allow: allow}
+		}
+	}
+	for _, p := range []struct {
+		field string
+		probe Probe
+	}{{"Ready", s.Ready}, {"Live", s.Live}} {
+		if p.probe.kind != probeLog && strings.Contains(p.probe.text, "{port}") {
+			return &FieldError{Field: p.field, Value: fmt.Sprintf("%q", p.probe.text), Allow: allow}
+		}
+	}
 	return nil
 }
 

@@ -92,6 +92,9 @@ func cmdRun(ctx context.Context, ppid int, args []string, stdin io.Reader, stdou
 	if err != nil {
 		return fail(stderr, err)
 	}
+	if w := portWarning(sc, "--port auto"); w != "" {
+		fmt.Fprintln(stderr, w)
+	}
 	return newSession([]*sidecarConfig{sc}, pc, stdin, stdout, stderr).run(ctx, ppid)
 }
 
@@ -144,6 +147,11 @@ func cmdUp(ctx context.Context, ppid int, args []string, stdin io.Reader, stdout
 			pc.exitWithParent = flagProc.exitWithParent
 		case "output":
 			pc.output = flagProc.output
+		}
+	}
+	for _, sc := range sidecars {
+		if w := portWarning(sc, fmt.Sprintf("sidecar.%s.port = \"auto\"", sc.name)); w != "" {
+			fmt.Fprintln(stderr, w)
 		}
 	}
 	return newSession(sidecars, pc, stdin, stdout, stderr).run(ctx, ppid)

@@ -562,6 +562,9 @@ func (c *sidecarConfig) finish(where func(key string) string, sep string) error 
 		// initial delay, as in the library.)
 		return fmt.Errorf("%s%s%q: must not be less than %s (%v)", where("backoff_max"), sep, maxd.String(), where("backoff_initial"), initial)
 	}
+	if err := checkPortPlaceholder(c, where, sep); err != nil {
+		return err
+	}
 	if err := s.Validate(); err != nil {
 		var fe *tether.FieldError
 		if errors.As(err, &fe) {
@@ -760,6 +763,14 @@ func runConfig(args []string) (*sidecarConfig, *procConfig, bool, error) {
 		}
 		return "COMMAND"
 	}, " ")
+	if err == nil {
+		err = checkNoOtherPorts(sc, func(key string) string {
+			if key == "command" {
+				return "COMMAND argument"
+			}
+			return "--" + key
+		})
+	}
 	if err != nil {
 		err = fmt.Errorf("tether run: %w", err)
 	}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"tether.dev/tether"
+)
+
+// The placeholders are {port} (the attempt's own port) and, in tether up,
+// {NAME.port} (the port of sidecar NAME). Any other text in braces is left
+// as it is: arguments may well hold JSON or format strings.
+
+// otherPort matches a {NAME.port} placeholder and captures NAME.
+var otherPort = regexp.MustCompile(`\{([^\s{}"'=]+)\.port\}`)
+
+// placeholderText is one setting that may hold placeholders, and the key
+// that names it.
+type placeholderText struct {
+	key  string // the option key: command, env, ready, live
+	text string
+}
+
+// placeholderTexts lists the settings of c in which tether replaces
+// placeholders: the arguments, the env values and the probes.
+func placeholderTexts(c *sidecarConfig) []placeholderText {
+	var out []placeholderText
+	for _, a := range c.command[1:] {
+		out = append(out, placeholderText{"command", a})
+	}
+	for _, kv := range c.spec.Env {
+		out = append(out, placeholderText{"env", kv})
+	}
+	for _, p := range []struct {
+		key   string
+		probe tether.Probe
+	}{{"ready", c.spec.Ready}, {"live", c.spec.Live}} {
+		if !p.probe.IsZero() && !strings.HasPrefix(p.probe.String(), "log:") {
+			out = append(out, placeholderText{p.key, p.probe.String()})
+		}
+	}
+	return out
+}
+
+// checkPortPlaceholder refuses {port} in a sidecar that has no port: there
+// would be nothing to put in its place. where names a key as the user
+// gave it, and sep goes between it and a value.
+func checkPortPlaceholder(c *sidecarConfig, where func(key string) string, sep string) error {
+	if c.spec.Port != 0 {
+		return nil
+	}
+	for _, t := range placeholderTexts(c) {
+		if strings.Contains(t.text, "{port}") {
+			what := where(t.key) + sep + strconv.Quote(t.text)
+			if t.key == "command" {
+				what = where(t.key) + " argument " + strconv.Quote(t.text)
+			}
+			return fmt.Errorf("%s: {port} needs %s: there is no port to put in its place (use %s)",
+				what, where("port"), portHint(where("port"), sep))
+		}
+	}
+	return nil
+}
+
+// portHint says how to give a sidecar a port, as a flag or as a key.
+func portHint(port, sep string) string {
+	if sep == " " {
+		return port + " auto, or " + port + " N for a fixed port"
+	}
+	return port + ` = "auto", or ` + port + " = N for a fixed port"
+}
+
+// checkNoOtherPorts refuses {NAME.port} in tether run, which supervises
+// one sidecar: there is no other sidecar whose port it could be.
+func checkNoOtherPorts(c *sidecarConfig, where func(key string) string) error {
+	for _, t := range placeholderTexts(c) {
+		if m := otherPort.FindString(t.text); m != "" {
+			return fmt.Errorf("%s %s: %s is the port of another sidecar, which only tether up has; tether run supervises one sidecar: use {port} with --port",
+				where(t.key), strconv.Quote(t.text), m)
+		}
+	}
+	return nil
+}
+
+// portWarning returns a one-line warning when c picks a port automatically
+// but nothing tells the sidecar which: no {port} in its arguments, env
+// values or probes, and no mention of TETHER_PORT. "" when all is well.
+func portWarning(c *sidecarConfig, what string) string {
+	if c.spec.Port != tether.PortAuto {
+		return ""
+	}
+	for _, t := range placeholderTexts(c) {
+		if strings.Contains(t.text, "{port}") || strings.Contains(t.text, "TETHER_PORT") {
+			return ""
+		}
+	}
+	return fmt.Sprintf("tether: warning: %s picks a free port for %s, but {port} appears nowhere (arguments, env values, probes): the sidecar cannot know its port unless it reads $TETHER_PORT", what, c.name)
+}
