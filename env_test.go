@@ -43,6 +43,11 @@ func TestSidecarEnvironment(t *testing.T) {
 		t.Errorf("with an auto port: got %q, want %q", lines, want)
 	}
 
+	lines, _ = envLines(t, func(s *Spec) { s.StopRequest = "stdin:quit" })
+	if want := envStopRequest + "=stdin:quit"; lines[2] != want {
+		t.Errorf("with a stop request: got %q, want %q", lines[2], want)
+	}
+
 	lines, _ = envLines(t, func(*Spec) {})
 	want = []string{envPort + " unset", envPid + "=" + pid, envStopRequest + " unset", envWatchdog + " unset"}
 	if strings.Join(lines, "|") != strings.Join(want, "|") {

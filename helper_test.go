@@ -61,6 +61,8 @@ func helperMain(mode string, args []string) {
 				fmt.Printf("%s unset\n", name)
 			}
 		}
+	case "polite": // exit 0 on a stop request (args[0]: stdin-eof, line:TEXT, post:PORT, file:PATH); exit 7 on SIGTERM
+		politeHelper(args[0])
 	case "exit": // exit with status args[0]
 		n, _ := strconv.Atoi(args[0])
 		os.Exit(n)
@@ -271,4 +273,92 @@ func pidsByCmdline(cmdline string) []int {
 		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// politeHelper waits for one way of being asked to stop, then prints "bye"
+// and exits 0. SIGTERM makes it print "got TERM" and exit 7, so a test sees
+// whether a signal came.
+func politeHelper(how string) {
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	asked := make(chan string, 1)
+	kind, arg, _ := strings.Cut(how, ":")
+	switch kind {
+	case "stdin-eof":
+		go func() { io.Copy(io.Discard, os.Stdin); asked <- "eof" }()
+	case "line":
+		go func() {
+			sc := bufio.NewScanner(os.Stdin)
+			for sc.Scan() {
+				if sc.Text() == arg {
+					asked <- "line"
+					return
+				}
+				fmt.Println("read", sc.Text())
+			}
+		}()
+	case "post":
+		ln, err := net.Listen("tcp", "127.0.0.1:"+arg)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(6)
+		}
+		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost {
+				w.WriteHeader(405)
+				return
+			}
+			w.WriteHeader(200)
+			asked <- "post"
+		}))
+	case "file":
+		go func() {
+			for {
+				if _, err := os.Stat(arg); err == nil {
+					asked <- "file"
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+	}
+	fmt.Println("up")
+	select {
+	case how := <-asked:
+		time.Sleep(50 * time.Millisecond) // let an HTTP answer go out
+		fmt.Println("bye", how)
+		os.Exit(0)
+	case <-term:
+		fmt.Println("got TERM")
+		os.Exit(7)
+	}
+}
+
+// silentServer accepts connections on loopback and never answers; it
+// returns its address.
+func silentServer(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
 }

@@ -19,6 +19,7 @@ type loop struct {
 	spec     Spec
 	q        chan<- delivery
 	launcher *proc.Launcher
+	stopReq  stopRequest // spec.StopRequest, parsed
 
 	state    State
 	attempt  int         // the last attempt's number
@@ -302,6 +303,7 @@ type attempt struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup     // every goroutine watching the attempt
 	actx    context.Context    // ends when the attempt's probes must stop
+	wctx    context.Context    // ends when watch is done
 	wcancel context.CancelFunc // ends the waiter's wait for the tree
 	closers []func()           // run once every watcher has returned
 }
@@ -346,7 +348,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	for _, a := range spec.Args {
 		args = append(args, expand(a, port))
 	}
-	extraEnv := sidecarEnv(port)
+	extraEnv := l.sidecarEnv(port)
 	rp, err := l.prepareReady(port)
 	if err != nil {
 		return nil, err
@@ -378,7 +380,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 		n: l.attempt, g: g, pid: g.Pid(), port: port, start: l.s.now(), p: p,
 		exitCh: make(chan exitStatus, 1), goneCh: make(chan struct{}, 1),
 		readers: make(chan struct{}, 2), readyCh: make(chan error, 1), liveCh: make(chan error, 1),
-		cancel: cancel, actx: actx, wcancel: wcancel,
+		cancel: cancel, actx: actx, wctx: wctx, wcancel: wcancel,
 	}
 	a.tail = &tailRing{}
 	l.s.pid.Store(int64(a.pid))
@@ -444,149 +446,170 @@ func (l *loop) runAttempt(ctx context.Context) outcome {
 	return l.watch(ctx, a)
 }
 
-// watch is the attempt's select loop.
+// watch is the attempt's select loop: one named event per case, until the
+// whole tree is gone and its output read.
 func (l *loop) watch(ctx context.Context, a *attempt) outcome {
-	var (
-		o          = outcome{reason: endExit}
-		exited     bool
-		st         exitStatus
-		gone       bool
-		readersOut = 2
-		stopping   bool // tether began stopping the tree
-		expected   bool // ... before the child exited by itself
-		killed     bool
-		ready      bool
-		readyAt    time.Time
-		ctxDone    = ctx.Done()
-		grace      <-chan time.Time
-		drain      <-chan time.Time
-		killWait   <-chan time.Time
-		readyLimit = time.NewTimer(l.spec.ReadyTimeout)
-	)
-	defer readyLimit.Stop()
-	if !l.pushReady() {
-		readyLimit.Stop() // polled probes end at the deadline themselves
-	}
-	kill := func() {
-		if killed {
-			return
-		}
-		killed = true
-		grace = nil
-		if err := a.g.Kill(); err != nil {
-			l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: fmt.Errorf("tether: kill: %w", err)})
-		}
-		// A tree that SIGKILL cannot empty (a process stuck in the
-		// kernel) must not hang us forever.
-		killWait = time.After(5 * time.Second)
-	}
-	// beginStop stops the tree: the stop signal, then the kill at grace.
-	beginStop := func(why endReason, err error) {
-		if !exited {
-			expected = true
-		}
-		if why.rank() > o.reason.rank() {
-			o.reason, o.err = why, err
-		}
-		if stopping {
-			return
-		}
-		stopping = true
-		a.cancel() // probes end
-		l.setState(StateStopping)
-		if l.spec.Grace <= 0 {
-			kill()
-			return
-		}
-		if err := a.g.Signal(l.spec.StopSignal); err != nil && !errors.Is(err, proc.ErrGroupGone) {
-			l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: fmt.Errorf("tether: stop signal: %w", err)})
-			kill()
-			return
-		}
-		grace = time.After(l.spec.Grace)
-	}
-	for !(exited && gone && readersOut == 0) {
+	w := l.newWatch(a)
+	defer w.readyLimit.Stop()
+	ctxDone := ctx.Done()
+	for !w.finished() {
 		select {
-		case st = <-a.exitCh:
-			exited = true
-			l.s.stdin.Store(nil)
-			a.p.stdinW.Close()
-			a.cancel()
-			if !stopping && a.g.Alive() {
-				// The child is gone but its tree is not: stop the rest,
-				// as systemd does with a control group.
-				beginStop(endExit, nil)
-			}
+		case st := <-a.exitCh:
+			l.onExit(w, st)
 		case <-a.goneCh:
-			gone = true
-			l.s.group.Store(nil)
-			grace, killWait = nil, nil
-			if readersOut > 0 {
-				drain = time.After(l.spec.DrainTimeout)
-			}
+			l.onGone(w)
 		case <-a.readers:
-			readersOut--
-		case <-drain:
+			w.readersOut--
+		case <-w.drain:
 			// Something outside the tree holds the pipes open.
 			proc.InterruptRead(a.p.stdoutR)
 			proc.InterruptRead(a.p.stderrR)
-		case <-grace:
-			kill()
-		case <-killWait:
-			l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: errors.New("tether: processes of the tree survived SIGKILL for 5s; giving up on them")})
-			gone = true
-			killWait = nil
-			if readersOut > 0 {
-				drain = time.After(l.spec.DrainTimeout)
+		case <-w.stop.Deadline():
+			if w.stop.Expire() {
+				l.onGone(w) // the tree outlived the kill: give up on it
 			}
+		case err := <-w.stop.Requested():
+			w.stop.RequestDone(err)
 		case <-l.s.kills:
-			beginStop(endStop, nil)
-			kill()
+			l.beginStop(w, endStop, nil)
+			w.stop.Kill()
 		case <-ctxDone:
 			ctxDone = nil
-			beginStop(endStop, nil)
+			l.beginStop(w, endStop, nil)
 		case c := <-l.s.cmds:
-			switch c.kind {
-			case cmdStop:
-				l.stopWaiters = append(l.stopWaiters, c)
-				beginStop(endStop, nil)
-			case cmdRestart:
-				l.startWaiters = append(l.startWaiters, c)
-				beginStop(endRestart, nil)
-			case cmdStart:
-				close(c.done)
-			}
+			l.onCommand(w, c)
 		case err := <-a.readyCh:
-			if ready || stopping || exited {
-				break
-			}
-			if err != nil {
-				err = fmt.Errorf("%w: %w", ErrNotReady, err)
-				l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err})
-				beginStop(endNotReady, err)
-				break
-			}
-			ready, readyAt = true, l.s.now()
-			l.st.Ready = true
-			readyLimit.Stop()
-			l.setStateAfter(Event{Kind: EventReady, Pid: a.pid, Attempt: a.n, After: readyAt.Sub(a.start)}, StateRunning)
-			l.startLive(a)
-		case <-readyLimit.C:
-			if ready || stopping || exited {
-				break
-			}
-			err := fmt.Errorf("%w: %s not ready after %v", ErrNotReady, l.spec.Ready, l.spec.ReadyTimeout)
-			l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err})
-			beginStop(endNotReady, err)
+			l.onReady(w, err)
+		case <-w.readyLimit.C:
+			l.onReady(w, fmt.Errorf("%s not ready after %v", l.spec.Ready, l.spec.ReadyTimeout))
 		case err := <-a.liveCh:
-			if stopping || exited {
-				break
-			}
-			l.st.Ready = false
-			l.emitStatus(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.n, Failures: l.spec.LiveFailures, Err: err})
-			beginStop(endUnhealthy, fmt.Errorf("%w: %w", ErrUnhealthy, err))
+			l.onUnhealthy(w, err)
 		}
 	}
+	return l.endAttempt(w)
+}
+
+// attemptWatch is what watch knows about its attempt.
+type attemptWatch struct {
+	a          *attempt
+	o          outcome
+	stop       *stopSeq
+	st         exitStatus // once exited
+	exited     bool       // the child was reaped
+	gone       bool       // its whole tree is gone (or given up on)
+	readersOut int        // output readers still reading
+	expected   bool       // tether stopped the tree before the child exited by itself
+	ready      bool
+	readyAt    time.Time
+	readyLimit *time.Timer      // the deadline of a pushed readiness
+	drain      <-chan time.Time // the end of reading pipes held outside the tree
+}
+
+func (l *loop) newWatch(a *attempt) *attemptWatch {
+	w := &attemptWatch{a: a, o: outcome{reason: endExit}, readersOut: 2,
+		readyLimit: time.NewTimer(l.spec.ReadyTimeout)}
+	if !l.pushReady() {
+		w.readyLimit.Stop() // polled probes end at the deadline themselves
+	}
+	w.stop = &stopSeq{
+		target: attemptStop{l: l, a: a}, clock: l.s.clock(),
+		withReq: l.stopReq.kind != stopReqNone, stopSignal: l.spec.StopSignal, grace: l.spec.Grace,
+		report: func(err error) { l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err}) },
+	}
+	return w
+}
+
+func (w *attemptWatch) finished() bool { return w.exited && w.gone && w.readersOut == 0 }
+
+// beginStop stops the tree (see stopSeq), recording why: the strongest
+// reason of those that came wins.
+func (l *loop) beginStop(w *attemptWatch, why endReason, err error) {
+	if !w.exited {
+		w.expected = true
+	}
+	if why.rank() > w.o.reason.rank() {
+		w.o.reason, w.o.err = why, err
+	}
+	if w.stop.Begun() {
+		return
+	}
+	w.a.cancel() // probes end
+	l.setState(StateStopping)
+	w.stop.Begin(!w.exited)
+}
+
+// onExit: the child was reaped.
+func (l *loop) onExit(w *attemptWatch, st exitStatus) {
+	w.st, w.exited = st, true
+	l.s.stdin.Store(nil)
+	w.a.p.stdinW.Close()
+	w.a.cancel()
+	if !w.stop.Begun() && w.a.g.Alive() {
+		// The child is gone but its tree is not: stop the rest, as
+		// systemd does with a control group.
+		l.beginStop(w, endExit, nil)
+	}
+}
+
+// onGone: the whole tree is gone, or was given up on.
+func (l *loop) onGone(w *attemptWatch) {
+	if w.gone {
+		return
+	}
+	w.gone = true
+	l.s.group.Store(nil)
+	w.stop.Gone()
+	if w.readersOut > 0 {
+		w.drain = time.After(l.spec.DrainTimeout)
+	}
+}
+
+func (l *loop) onCommand(w *attemptWatch, c command) {
+	switch c.kind {
+	case cmdStop:
+		l.stopWaiters = append(l.stopWaiters, c)
+		l.beginStop(w, endStop, nil)
+	case cmdRestart:
+		l.startWaiters = append(l.startWaiters, c)
+		l.beginStop(w, endRestart, nil)
+	case cmdStart:
+		close(c.done)
+	}
+}
+
+// onReady takes the readiness result: nil is ready, an error not ready.
+func (l *loop) onReady(w *attemptWatch, err error) {
+	a := w.a
+	if w.ready || w.stop.Begun() || w.exited {
+		return
+	}
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrNotReady, err)
+		l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err})
+		l.beginStop(w, endNotReady, err)
+		return
+	}
+	w.ready, w.readyAt = true, l.s.now()
+	l.st.Ready = true
+	w.readyLimit.Stop()
+	l.setStateAfter(Event{Kind: EventReady, Pid: a.pid, Attempt: a.n, After: w.readyAt.Sub(a.start)}, StateRunning)
+	l.startLive(a)
+}
+
+// onUnhealthy: liveness failed.
+func (l *loop) onUnhealthy(w *attemptWatch, err error) {
+	if w.stop.Begun() || w.exited {
+		return
+	}
+	a := w.a
+	l.st.Ready = false
+	l.emitStatus(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.n, Failures: l.spec.LiveFailures, Err: err})
+	l.beginStop(w, endUnhealthy, fmt.Errorf("%w: %w", ErrUnhealthy, err))
+}
+
+// endAttempt releases what the attempt held and reports its end.
+func (l *loop) endAttempt(w *attemptWatch) outcome {
+	a, st := w.a, w.st
 	a.cancel()
 	a.wcancel()
 	a.wg.Wait()
@@ -596,17 +619,18 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 	a.p.closeAll()
 	a.g.Release()
 	l.s.pid.Store(0)
+	o := w.o
 	o.code, o.signal = st.code, st.signal
-	if ready {
-		o.readyFor = st.at.Sub(readyAt)
+	if w.ready {
+		o.readyFor = st.at.Sub(w.readyAt)
 	}
 	o.tail = a.tail.strings()
 	var tail []string
-	if !expected {
+	if !w.expected {
 		tail = o.tail
 	}
 	l.st.Pid, l.st.Port, l.st.Ready = 0, 0, false
 	l.emitStatus(Event{Kind: EventExited, Pid: a.pid, Attempt: a.n, Code: st.code, Signal: st.signal,
-		Uptime: st.at.Sub(a.start), Expected: expected, Tail: tail})
+		Uptime: st.at.Sub(a.start), Expected: w.expected, Tail: tail})
 	return o
 }

@@ -155,11 +155,14 @@ const (
 	envWatchdog    = "WATCHDOG_USEC"       // the watchdog interval in µs, with a watchdog
 )
 
-// sidecarEnv is the TETHER_* part of an attempt's environment.
-func sidecarEnv(port int) []string {
+// sidecarEnv is the part of an attempt's environment that tether sets.
+func (l *loop) sidecarEnv(port int) []string {
 	env := []string{envPid + "=" + strconv.Itoa(os.Getpid())}
 	if port > 0 {
 		env = append(env, envPort+"="+strconv.Itoa(port))
+	}
+	if l.spec.StopRequest != "" {
+		env = append(env, envStopRequest+"="+l.spec.StopRequest)
 	}
 	return env
 }

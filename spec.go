@@ -46,8 +46,24 @@ type Spec struct {
 	// SIGTERM (CTRL_BREAK on Windows).
 	StopSignal os.Signal
 
-	// Grace is how long a stop waits after StopSignal before it kills the
-	// whole tree. Zero means 5s; a negative value kills at once.
+	// StopRequest, when not empty, asks the sidecar to stop before any
+	// signal is sent: "stdin-close" closes its stdin, "stdin:TEXT" writes
+	// TEXT and a newline to it, an http:// or https:// URL is sent a POST
+	// (2xx or 3xx is success), "exec:COMMAND ARGS" runs a command (exit 0 is
+	// success; its words are split as ParseProbe splits exec probes).
+	// "{port}" is replaced by the attempt's port. The sidecar then has Grace
+	// to exit; only if it has not is StopSignal sent to its tree, and the
+	// kill follows one second later. A request that fails (a refused or
+	// timed-out POST, a failing command) is an error event, and the stop
+	// goes on to StopSignal at once. A sidecar that exits on the request
+	// never sees a signal. This is the graceful stop on Windows, where a
+	// sidecar without a console cannot get CTRL_BREAK. The sidecar finds
+	// the request in $TETHER_STOP_REQUEST.
+	StopRequest string
+
+	// Grace is how long a stop waits after StopSignal (or StopRequest)
+	// before it kills the whole tree (signals it, with StopRequest). Zero
+	// means 5s; a negative value kills at once.
 	Grace time.Duration
 
 	// DrainTimeout bounds how long, once every process of an attempt's tree
@@ -213,6 +229,9 @@ func (s *Spec) Validate() error {
 		if _, ok := s.StopSignal.(syscall.Signal); !ok {
 			return bad("StopSignal", s.StopSignal.String(), "want a syscall.Signal")
 		}
+	}
+	if _, err := parseStopRequest(s.StopRequest); err != nil {
+		return bad("StopRequest", fmt.Sprintf("%q", s.StopRequest), err.Error())
 	}
 	durs := []struct {
 		name string

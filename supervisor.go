@@ -41,8 +41,9 @@ type Supervisor struct {
 
 	// Injected when the supervisor is built (tests): the clock for
 	// durations in events, and the source of jitter.
-	now  func() time.Time
-	rand func() float64
+	now    func() time.Time
+	rand   func() float64
+	timers clock // the stop sequence's deadlines; nil means the wall clock
 
 	once     sync.Once
 	mu       sync.Mutex // guards started, finished, stopEarly
@@ -131,6 +132,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	delivered := make(chan struct{})
 	go s.deliver(spec.Name, q, delivered)
 	l := &loop{s: s, spec: spec, q: q}
+	l.stopReq, _ = parseStopRequest(spec.StopRequest) // valid: Validate parsed it
 	err := l.run(ctx)
 	close(s.loopDone)
 	close(q)
@@ -266,6 +268,14 @@ func (s *Supervisor) send(ctx context.Context, k cmdKind) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// clock returns the source of the stop sequence's deadlines.
+func (s *Supervisor) clock() clock {
+	if s.timers == nil {
+		return realClock{}
+	}
+	return s.timers
 }
 
 // State returns the sidecar's current state.

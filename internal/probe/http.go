@@ -42,14 +42,21 @@ type HTTP struct {
 
 // NewHTTP returns a checker for url, an http:// or https:// URL. A URL that
 // does not parse makes every Check fail with the reason.
-func NewHTTP(url string) *HTTP {
+func NewHTTP(url string) *HTTP { return newHTTP(http.MethodGet, url) }
+
+// NewPost returns a checker that sends POST requests with an empty body
+// instead of GET: a stop request to a shutdown URL. Everything else is as
+// for NewHTTP.
+func NewPost(url string) *HTTP { return newHTTP(http.MethodPost, url) }
+
+func newHTTP(method, url string) *HTTP {
 	h := &HTTP{url: url}
-	h.req, h.err = http.NewRequest(http.MethodGet, url, nil)
+	h.req, h.err = http.NewRequest(method, url, http.NoBody)
 	if h.err == nil && h.req.URL.Scheme != "http" && h.req.URL.Scheme != "https" {
-		h.err = fmt.Errorf("probe: GET %s: scheme must be http or https", url)
+		h.err = fmt.Errorf("probe: %s %s: scheme must be http or https", method, url)
 		h.req = nil
 	} else if h.err != nil {
-		h.err = fmt.Errorf("probe: GET %s: %w", url, h.err)
+		h.err = fmt.Errorf("probe: %s %s: %w", method, url, h.err)
 	}
 	if h.req != nil {
 		h.req.Header.Set("User-Agent", "tether-probe")
@@ -71,7 +78,7 @@ func NewHTTP(url string) *HTTP {
 	return h
 }
 
-// Check sends one GET and reports nil for a 2xx or 3xx status. Otherwise the
+// Check sends one request (GET, or POST for NewPost) and reports nil for a 2xx or 3xx status. Otherwise the
 // error says why: "status 503 Service Unavailable" (with the start of the
 // body), "connection refused", "timeout after 2s", a TLS or DNS error. ctx
 // bounds the whole check.
@@ -80,7 +87,7 @@ func (h *HTTP) Check(ctx context.Context) error {
 		return h.err
 	}
 	start := time.Now()
-	what := "GET " + h.url
+	what := h.req.Method + " " + h.url
 	if ctx.Err() != nil {
 		return netFailure(ctx, start, what, ctx.Err())
 	}
