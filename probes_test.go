@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -268,5 +269,35 @@ func TestGiveUpNotReadyKeepsExitStatus(t *testing.T) {
 	err := (&Supervisor{Spec: spec}).Run(context.Background())
 	if !errors.Is(err, ErrGaveUp) || !errors.Is(err, ErrNotReady) || ExitStatus(err) != 143 {
 		t.Fatalf("Run = %v (status %d), want gave up, not ready, status 143", err, ExitStatus(err))
+	}
+}
+
+// ReadyInterval caps how often the readiness probe runs; without it the
+// fast schedule tries many times in the same time.
+func TestReadyInterval(t *testing.T) {
+	t.Parallel()
+	tries := func(every time.Duration) int64 {
+		var n atomic.Int64
+		start := time.Now()
+		spec := helperSpec(t, "sleep")
+		spec.Ready = FuncProbe(func(context.Context) error {
+			n.Add(1)
+			if time.Since(start) < 600*time.Millisecond {
+				return errors.New("not yet")
+			}
+			return nil
+		})
+		spec.ReadyInterval = every
+		rec := newRecorder()
+		s := &Supervisor{Spec: spec, OnEvent: rec.on}
+		done := make(chan error, 1)
+		go func() { done <- s.Run(context.Background()) }()
+		rec.waitKind(t, 20*time.Second, EventReady)
+		s.Stop(context.Background())
+		<-done
+		return n.Load()
+	}
+	if slow, fast := tries(250*time.Millisecond), tries(0); slow > 5 || fast < 3*slow {
+		t.Fatalf("%d tries with ReadyInterval 250ms, %d without: want at most 5, and far more without", slow, fast)
 	}
 }

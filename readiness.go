@@ -111,7 +111,7 @@ func (l *loop) startReady(ctx context.Context, a *attempt, rp *readyPrep) {
 			defer closeCheck()
 			pctx, cancel := context.WithTimeout(ctx, l.spec.ReadyTimeout)
 			defer cancel()
-			err := probe.Poll(pctx, check, min(l.spec.LiveTimeout, l.spec.ReadyTimeout))
+			err := probe.PollEvery(pctx, check, min(l.spec.LiveTimeout, l.spec.ReadyTimeout), l.spec.ReadyInterval)
 			if err != nil && ctx.Err() != nil {
 				return // the attempt ended first: nothing to report
 			}

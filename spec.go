@@ -105,6 +105,13 @@ type Spec struct {
 	// it counts as failed and its tree is stopped. Zero means 30s.
 	ReadyTimeout time.Duration
 
+	// ReadyInterval, when positive, is the least time between the starts
+	// of two tries of an HTTP, TCP or exec readiness probe, for servers
+	// that log every request. Zero means the fast schedule: 1 ms, doubling
+	// to 4 ms for the first 10 s, then up to 100 ms, which finds a
+	// sidecar ready within a few milliseconds of its being able to answer.
+	ReadyInterval time.Duration
+
 	// Live is the liveness probe, polled only once the attempt is ready.
 	// The zero Probe means none.
 	Live Probe
@@ -239,7 +246,7 @@ func (s *Spec) Validate() error {
 	}{
 		{"DrainTimeout", s.DrainTimeout}, {"HealthyAfter", s.HealthyAfter},
 		{"RestartWindow", s.RestartWindow}, {"ReadyTimeout", s.ReadyTimeout},
-		{"LiveInterval", s.LiveInterval}, {"LiveTimeout", s.LiveTimeout},
+		{"LiveInterval", s.LiveInterval}, {"LiveTimeout", s.LiveTimeout}, {"ReadyInterval", s.ReadyInterval},
 		{"Backoff.Initial", s.Backoff.Initial}, {"Backoff.Max", s.Backoff.Max},
 	}
 	for _, d := range durs {

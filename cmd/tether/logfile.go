@@ -48,13 +48,13 @@ type logFile struct {
 	done    chan struct{} // the writer returned
 
 	// Owned by the writer goroutine.
-	f         *os.File
-	size      int64     // bytes in PATH
-	failing   bool      // the last attempt to write failed (and was reported)
-	behind    bool      // bytes were dropped for a slow disk (and reported)
-	retryAt   time.Time // while failing: do not try again before this
-	spare     []byte    // the other buffer
-	regular   bool      // PATH is a regular file: only then is it rotated
+	f       *os.File
+	size    int64     // bytes in PATH
+	failing bool      // the last attempt to write failed (and was reported)
+	behind  bool      // bytes were dropped for a slow disk (and reported)
+	retryAt time.Time // while failing: do not try again before this
+	spare   []byte    // the other buffer
+	regular bool      // PATH is a regular file: only then is it rotated
 }
 
 // newLogFile prepares the log file at path (its directory created if need

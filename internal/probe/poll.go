@@ -44,6 +44,13 @@ func NextWait(elapsed, prev time.Duration) time.Duration {
 //
 //	probe: connect 127.0.0.1:8080: connection refused (gave up after 2431 tries in 30s: context deadline exceeded)
 func Poll(ctx context.Context, check func(ctx context.Context) error, perTry time.Duration) error {
+	return PollEvery(ctx, check, perTry, 0)
+}
+
+// PollEvery is Poll with its tries at least every apart, from the start of
+// one to the start of the next, for servers that log each request; every
+// of 0 or less is Poll's schedule.
+func PollEvery(ctx context.Context, check func(ctx context.Context) error, perTry, every time.Duration) error {
 	start := time.Now()
 	var (
 		timer *time.Timer // one timer, reset for every wait
@@ -60,6 +67,7 @@ func Poll(ctx context.Context, check func(ctx context.Context) error, perTry tim
 		if ctx.Err() != nil {
 			return pollFailure(ctx, start, tries, last)
 		}
+		began := time.Now()
 		err := try(ctx, check, perTry)
 		if err == nil {
 			return nil
@@ -69,10 +77,14 @@ func Poll(ctx context.Context, check func(ctx context.Context) error, perTry tim
 			last = err
 		}
 		wait = NextWait(time.Since(start), wait)
+		pause := wait
+		if every > 0 {
+			pause = every - time.Since(began)
+		}
 		if timer == nil {
-			timer = time.NewTimer(wait)
+			timer = time.NewTimer(pause)
 		} else {
-			timer.Reset(wait)
+			timer.Reset(pause)
 		}
 		select {
 		case <-ctx.Done():

@@ -252,3 +252,30 @@ func BenchmarkPollTCPReady(b *testing.B) {
 		}
 	}
 }
+
+// PollEvery spaces tries at least every apart, where Poll would try every
+// few milliseconds.
+func TestPollEverySpacesTries(t *testing.T) {
+	t.Parallel()
+	var starts []time.Time
+	readyAt := time.Now().Add(500 * time.Millisecond)
+	check := func(context.Context) error {
+		starts = append(starts, time.Now())
+		if time.Now().Before(readyAt) {
+			return errors.New("not yet")
+		}
+		return nil
+	}
+	if err := PollEvery(context.Background(), check, time.Second, 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if len(starts) < 2 || len(starts) > 7 {
+		t.Fatalf("%d tries in about 500ms at one per 100ms", len(starts))
+	}
+	for i := 1; i < len(starts); i++ {
+		// Measured inside check, which try may start a little late.
+		if d := starts[i].Sub(starts[i-1]); d < 70*time.Millisecond {
+			t.Fatalf("tries %d and %d only %v apart", i-1, i, d)
+		}
+	}
+}
