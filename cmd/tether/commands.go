@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -333,11 +335,10 @@ func (s *session) writeLoop(c *car) {
 			if sup == nil {
 				continue
 			}
+			st := sup.Status() // the attempt the bytes are for
 			if _, err := sup.Write(p); err != nil {
-				if errors.Is(err, tether.ErrNotRunning) {
-					err = fmt.Errorf("%s is not running", c.name)
-				}
-				s.emitError(c.name, fmt.Errorf("tether: write: %w", err))
+				s.q.push(record{ev: tether.Event{Time: time.Now(), Name: c.name, Kind: tether.EventError,
+					Pid: st.Pid, Attempt: st.Attempt, Err: writeError(c.name, err)}}, true)
 			}
 		}
 		if closed {
@@ -345,4 +346,19 @@ func (s *session) writeLoop(c *car) {
 		}
 		<-c.in.wake
 	}
+}
+
+// writeError says why a write command's bytes did not reach the sidecar
+// called name.
+func writeError(name string, err error) error {
+	if errors.Is(err, tether.ErrNotRunning) {
+		return fmt.Errorf("tether: write: %s is not running: %w", name, err)
+	}
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err // "write |1: " says nothing to a person
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		return fmt.Errorf("tether: write to %s's stdin: it has closed its standard input (%w)", name, err)
+	}
+	return fmt.Errorf("tether: write to %s's stdin: %w", name, err)
 }

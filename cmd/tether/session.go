@@ -163,7 +163,11 @@ func (s *session) run(ctx context.Context, ppid int) int {
 		}
 	}
 	if output == "text" {
-		f = newTextFormat(names, isTerminal(s.stdout) && !noColor())
+		cfgs := make([]*sidecarConfig, len(s.cars))
+		for i, c := range s.cars {
+			cfgs[i] = c.cfg
+		}
+		f = newTextFormat(names, isTerminal(s.stdout) && !noColor()).withSidecars(cfgs)
 	}
 
 	brokenCh := make(chan struct{}, 1)
