@@ -5,73 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 )
-
-// fileTable is the top of tether.toml. Every key is decoded into an any and
-// checked by its option, so that a wrong type gets the same one-line message
-// as a wrong value; a key that matches no field is left undecoded and
-// reported as unknown.
-type fileTable struct {
-	Lifeline       any                     `toml:"lifeline"`
-	ExitWithParent any                     `toml:"exit_with_parent"`
-	Output         any                     `toml:"output"`
-	Sidecar        map[string]sidecarTable `toml:"sidecar"`
-}
-
-// sidecarTable is one [sidecar.NAME] table: a field for each key of
-// sidecarOptions (the name is the table's), and the settings of tether
-// itself, which may be given here too (they apply to the whole process).
-type sidecarTable struct {
-	Command        any `toml:"command"`
-	Bundled        any `toml:"bundled"`
-	Dir            any `toml:"dir"`
-	Env            any `toml:"env"`
-	DependsOn      any `toml:"depends_on"`
-	Port           any `toml:"port"`
-	Ready          any `toml:"ready"`
-	ReadyTimeout   any `toml:"ready_timeout"`
-	Live           any `toml:"live"`
-	LiveInterval   any `toml:"live_interval"`
-	LiveTimeout    any `toml:"live_timeout"`
-	LiveFailures   any `toml:"live_failures"`
-	Restart        any `toml:"restart"`
-	BackoffInitial any `toml:"backoff_initial"`
-	BackoffMax     any `toml:"backoff_max"`
-	BackoffFactor  any `toml:"backoff_factor"`
-	BackoffJitter  any `toml:"backoff_jitter"`
-	HealthyAfter   any `toml:"healthy_after"`
-	MaxRestarts    any `toml:"max_restarts"`
-	RestartWindow  any `toml:"restart_window"`
-	StopSignal     any `toml:"stop_signal"`
-	Grace          any `toml:"grace"`
-	Containment    any `toml:"containment"`
-	Lifeline       any `toml:"lifeline"`
-	ExitWithParent any `toml:"exit_with_parent"`
-	Output         any `toml:"output"`
-}
-
-// tableValues returns the keys set in t, in the order of sidecarTable's
-// fields.
-func tableValues(t any) (keys []string, values []any) {
-	v := reflect.ValueOf(t)
-	for i := range v.NumField() {
-		f := v.Type().Field(i)
-		tag := f.Tag.Get("toml")
-		if tag == "" || f.Type.Kind() != reflect.Interface {
-			continue
-		}
-		if x := v.Field(i).Interface(); x != nil {
-			keys = append(keys, tag)
-			values = append(values, x)
-		}
-	}
-	return keys, values
-}
 
 // fileConfig is a parsed and checked tether.toml.
 type fileConfig struct {
@@ -95,13 +33,16 @@ func loadConfig(path string) (*fileConfig, error) {
 }
 
 // parseConfig checks a tether.toml whose contents are text. Relative dir
-// values are taken from the directory of path.
+// values are taken from the directory of path. The file is decoded into
+// plain maps; each key is handed, with its TOML value, to the option of
+// the same key (see option), so that a wrong type gets the same one-line
+// message as a wrong value.
 func parseConfig(path, text string) (*fileConfig, error) {
 	fail := func(format string, args ...any) error {
 		return usagef("tether up: %s: %s", path, fmt.Sprintf(format, args...))
 	}
-	var ft fileTable
-	md, err := toml.Decode(text, &ft)
+	var top map[string]any
+	md, err := toml.Decode(text, &top)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -109,76 +50,14 @@ func parseConfig(path, text string) (*fileConfig, error) {
 		}
 		return nil, fail("%s", strings.TrimPrefix(err.Error(), "toml: "))
 	}
-	// Keys inside a known key's value (env = { K = "v" }) are decoded with
-	// it, as part of an any; only keys that no field took are unknown.
-	sideKeys := optionKeys(slices.Concat(sidecarOptions(), processOptions()))
-	und := slices.DeleteFunc(md.Undecoded(), func(k toml.Key) bool {
-		return (len(k) > 3 && k[0] == "sidecar" && slices.Contains(sideKeys, k[2])) ||
-			(len(k) > 1 && slices.Contains(optionKeys(processOptions()), k[0]))
-	})
-	if len(und) > 0 {
-		// Report the unknown key itself, not one inside an unknown table.
-		k := und[0]
-		for _, u := range und[1:] {
-			if len(u) < len(k) {
-				k = u
-			}
-		}
-		var allowed []string
-		if len(k) == 3 && k[0] == "sidecar" {
-			allowed = sideKeys
-		} else {
-			allowed = append(optionKeys(processOptions()), "sidecar")
-		}
-		last := k[len(k)-1]
-		if last == "name" && len(k) == 3 {
-			return nil, fail("%s: the table's own name, [sidecar.%s], is the sidecar's name; there is no name key", k, k[1])
-		}
-		if s := suggest(last, allowed); s != "" {
-			return nil, fail("unknown key %s (did you mean %s?)", k, s)
-		}
-		return nil, fail("unknown key %s; allowed here: %s", k, strings.Join(allowed, ", "))
+	order, tables, err := sidecarTables(md, top)
+	if err != nil {
+		return nil, fail("%v", err)
 	}
 
 	fc := &fileConfig{path: path, proc: newProcConfig()}
-	setProc := func(where string, keys []string, values []any) error {
-		for i, key := range keys {
-			for _, o := range processOptions() {
-				if o.key != key {
-					continue
-				}
-				before := *fc.proc
-				if err := o.set(target{pc: fc.proc}, values[i]); err != nil {
-					return fail("%s = %s: %v", where+key, showValue(values[i]), err)
-				}
-				if prev, ok := fc.proc.where[key]; ok && !sameProc(before, *fc.proc) {
-					return fail("%s = %s: conflicts with %s; %s is a setting of tether itself, give it once", where+key, showValue(values[i]), prev, key)
-				}
-				fc.proc.where[key] = where + key
-			}
-		}
-		return nil
-	}
-	keys, values := tableValues(struct {
-		Lifeline       any `toml:"lifeline"`
-		ExitWithParent any `toml:"exit_with_parent"`
-		Output         any `toml:"output"`
-	}{ft.Lifeline, ft.ExitWithParent, ft.Output})
-	if err := setProc("", keys, values); err != nil {
-		return nil, err
-	}
-
-	// Sidecars in the order the file gives them.
-	var order []string
-	for _, k := range md.Keys() {
-		if len(k) == 2 && k[0] == "sidecar" && !slices.Contains(order, k[1]) {
-			order = append(order, k[1])
-		}
-	}
-	for name := range ft.Sidecar { // dotted keys only (sidecar.api.command = …)
-		if !slices.Contains(order, name) {
-			order = append(order, name)
-		}
+	if err := fc.setProc("", top); err != nil {
+		return nil, fail("%v", err)
 	}
 	if len(order) == 0 {
 		return nil, fail("no sidecars: add a table such as [sidecar.api] with command = [\"prog\", \"arg\"]")
@@ -186,43 +65,8 @@ func parseConfig(path, text string) (*fileConfig, error) {
 	base := filepath.Dir(path)
 	byName := make(map[string]*sidecarConfig)
 	for _, name := range order {
-		prefix := "sidecar." + quoteKey(name) + "."
-		if err := checkName(name); err != nil {
-			return nil, fail("[sidecar.%s]: %v", quoteKey(name), err)
-		}
-		sc := newSidecarConfig()
-		sc.name = name
-		keys, values := tableValues(ft.Sidecar[name])
-		var sideKeys []string
-		var sideValues []any
-		var procKeys []string
-		var procValues []any
-		for i, key := range keys {
-			if slices.Contains(optionKeys(processOptions()), key) {
-				procKeys, procValues = append(procKeys, key), append(procValues, values[i])
-			} else {
-				sideKeys, sideValues = append(sideKeys, key), append(sideValues, values[i])
-			}
-		}
-		if err := setProc(prefix, procKeys, procValues); err != nil {
-			return nil, err
-		}
-		for i, key := range sideKeys {
-			for _, o := range sidecarOptions() {
-				if o.key == key {
-					if err := o.set(target{sc: sc}, sideValues[i]); err != nil {
-						return nil, fail("%s = %s: %v", prefix+key, showValue(sideValues[i]), err)
-					}
-					sc.given[key] = true
-				}
-			}
-		}
-		if sc.spec.Dir == "" {
-			sc.spec.Dir = base
-		} else if !filepath.IsAbs(sc.spec.Dir) {
-			sc.spec.Dir = filepath.Join(base, sc.spec.Dir)
-		}
-		if err := sc.finish(func(key string) string { return prefix + key }, " = "); err != nil {
+		sc, err := fc.sidecar(name, tables[name], base)
+		if err != nil {
 			return nil, fail("%v", err)
 		}
 		fc.sidecars = append(fc.sidecars, sc)
@@ -243,6 +87,105 @@ func parseConfig(path, text string) (*fileConfig, error) {
 		return nil, fail("sidecar.%s.depends_on: dependency cycle %s; a sidecar cannot wait, even indirectly, for itself", quoteKey(cycle[0]), strings.Join(cycle, " → "))
 	}
 	return fc, nil
+}
+
+// sidecarTables checks that every key of the file is known and returns the
+// [sidecar.NAME] tables, with their names in the order of the file. An
+// unknown key is reported as the first one in the file, with the keys
+// allowed where it is.
+func sidecarTables(md toml.MetaData, top map[string]any) (order []string, tables map[string]map[string]any, err error) {
+	procKeys := optionKeys(processOptions)
+	sideKeys := optionKeys(slices.Concat(sidecarOptions, processOptions))
+	unknown := func(k toml.Key, allowed []string) error {
+		last := k[len(k)-1]
+		if last == "name" && len(k) == 3 {
+			return fmt.Errorf("%s: the table's own name, [sidecar.%s], is the sidecar's name; there is no name key", k, k[1])
+		}
+		if s := suggest(last, allowed); s != "" {
+			return fmt.Errorf("unknown key %s (did you mean %s?)", k, s)
+		}
+		return fmt.Errorf("unknown key %s; allowed here: %s", k, strings.Join(allowed, ", "))
+	}
+	tables = make(map[string]map[string]any)
+	for _, k := range md.Keys() {
+		switch {
+		case len(k) == 1 && k[0] != "sidecar" && !slices.Contains(procKeys, k[0]):
+			return nil, nil, unknown(k, append(slices.Clone(procKeys), "sidecar"))
+		case len(k) == 1 && k[0] == "sidecar":
+			if _, ok := top["sidecar"].(map[string]any); !ok {
+				return nil, nil, fmt.Errorf("sidecar: want tables such as [sidecar.api]")
+			}
+		case len(k) == 2 && k[0] == "sidecar":
+			table, ok := top["sidecar"].(map[string]any)[k[1]].(map[string]any)
+			if !ok {
+				return nil, nil, fmt.Errorf("%s: want a table such as [sidecar.%s]", k, quoteKey(k[1]))
+			}
+			if !slices.Contains(order, k[1]) {
+				order = append(order, k[1])
+				tables[k[1]] = table
+			}
+		case len(k) == 3 && k[0] == "sidecar" && !slices.Contains(sideKeys, k[2]):
+			return nil, nil, unknown(k, sideKeys)
+		case len(k) == 3 && k[0] == "sidecar" && !slices.Contains(order, k[1]):
+			// Dotted keys only (sidecar.api.command = …) list no table.
+			order = append(order, k[1])
+			tables[k[1]], _ = top["sidecar"].(map[string]any)[k[1]].(map[string]any)
+		}
+	}
+	return order, tables, nil
+}
+
+// setProc applies the settings of tether itself found in table, whose keys
+// are written with prefix in messages. A setting given twice must agree.
+func (fc *fileConfig) setProc(prefix string, table map[string]any) error {
+	for _, o := range processOptions {
+		v, ok := table[o.key]
+		if !ok {
+			continue
+		}
+		before := *fc.proc
+		if err := o.set(target{pc: fc.proc}, v); err != nil {
+			return fmt.Errorf("%s = %s: %s", prefix+o.key, showValue(v), o.refusal(err))
+		}
+		if prev, ok := fc.proc.where[o.key]; ok && !sameProc(before, *fc.proc) {
+			return fmt.Errorf("%s = %s: conflicts with %s; %s is a setting of tether itself, give it once", prefix+o.key, showValue(v), prev, o.key)
+		}
+		fc.proc.where[o.key] = prefix + o.key
+	}
+	return nil
+}
+
+// sidecar reads the table [sidecar.NAME]. Settings of tether itself may be
+// given there too; they apply to the whole process.
+func (fc *fileConfig) sidecar(name string, table map[string]any, base string) (*sidecarConfig, error) {
+	prefix := "sidecar." + quoteKey(name) + "."
+	if err := checkName(name); err != nil {
+		return nil, fmt.Errorf("[sidecar.%s]: %v", quoteKey(name), err)
+	}
+	if err := fc.setProc(prefix, table); err != nil {
+		return nil, err
+	}
+	sc := newSidecarConfig()
+	sc.name = name
+	for _, o := range sidecarOptions {
+		v, ok := table[o.key]
+		if !ok || o.key == "" {
+			continue
+		}
+		if err := o.set(target{sc: sc}, v); err != nil {
+			return nil, fmt.Errorf("%s = %s: %s", prefix+o.key, showValue(v), o.refusal(err))
+		}
+		sc.given[o.key] = v
+	}
+	if sc.spec.Dir == "" {
+		sc.spec.Dir = base
+	} else if !filepath.IsAbs(sc.spec.Dir) {
+		sc.spec.Dir = filepath.Join(base, sc.spec.Dir)
+	}
+	if err := sc.finish(func(key string) string { return prefix + key }, " = "); err != nil {
+		return nil, err
+	}
+	return sc, nil
 }
 
 // sameProc reports whether two settings of tether itself agree.

@@ -24,7 +24,7 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	text, _ := os.ReadFile(path)
-	for _, k := range optionKeys(slices.Concat(sidecarOptions(), processOptions())) {
+	for _, k := range optionKeys(slices.Concat(sidecarOptions, processOptions)) {
 		if !strings.Contains(string(text), k+" =") {
 			t.Errorf("tether.example.toml does not show key %s", k)
 		}

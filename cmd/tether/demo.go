@@ -39,7 +39,7 @@ func demoRole(attempt int) string {
 // and a recovery, for a newcomer to watch.
 func cmdDemo(ctx context.Context, ppid int, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	pc := newProcConfig()
-	rest, help, err := parseFlags("demo", processOptions(), args, target{pc: pc})
+	rest, help, err := parseFlags("demo", processOptions, args, target{pc: pc})
 	if help {
 		fmt.Fprint(stdout, commandHelp("demo"))
 		return 0

@@ -20,7 +20,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strings"
 
 	"tether.dev/tether"
@@ -109,7 +108,7 @@ func upOptions(file *string) []option {
 			}
 			*file = s
 			return nil
-		}}}, processOptions()...)
+		}}}, processOptions...)
 }
 
 // cmdUp is tether up: the sidecars of a config file, with the process
@@ -234,9 +233,9 @@ stderr.
 
 Flags of the sidecar:
 `)
-		opt(slices.DeleteFunc(sidecarOptions(), func(o option) bool { return o.flag == "" }))
+		opt(sidecarOptions) // keys of tether.toml only have no flag and are left out
 		b.WriteString("\nFlags of tether itself:\n")
-		opt(processOptions())
+		opt(processOptions)
 		b.WriteString(probesHelp + exitHelp + `
 Examples:
   tether run --name api --port auto --ready 'http://127.0.0.1:{port}/health' \
@@ -289,7 +288,7 @@ setup. With --output json you see the events a host program reads.
 
 Flags:
 `)
-		opt(processOptions())
+		opt(processOptions)
 	case "version":
 		b.WriteString("Usage: tether version\n\nPrint tether's version, Go version and platform.\n")
 	default:

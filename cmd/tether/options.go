@@ -22,8 +22,8 @@ type sidecarConfig struct {
 	command   []string // program and arguments; never run through a shell
 	bundled   bool     // command[0] is a sidecar bundled beside tether
 	dependsOn []string
-	spec      tether.Spec // every other setting, as the library takes it
-	given     map[string]bool
+	spec      tether.Spec    // every other setting, as the library takes it
+	given     map[string]any // the value of each setting given, as the user wrote it, by key
 }
 
 // procConfig holds the settings of tether itself, shared by its sidecars.
@@ -46,9 +46,32 @@ type target struct {
 }
 
 // An option is one flag of run (or up, or demo) and the tether.toml key of
-// the same name. set receives a string from the command line, or a TOML
-// value (string, int64, float64, bool, []any, map[string]any) from the
-// file; it returns what is allowed when the value is not.
+// the same name.
+//
+// To add a setting, add one entry to sidecarOptions (a setting of one
+// sidecar: a flag of run and a key of [sidecar.NAME]) or processOptions (a
+// setting of tether itself: a flag of run, up and demo, and a key at the
+// top of tether.toml). Nothing else reads a list of settings: help, run's
+// flag parser, the tether.toml decoder and every error message come from
+// the entry. The rules:
+//
+//   - Build it with a helper where one fits (durationOption, probeOption,
+//     countOption, ...); a literal option{} needs flag and/or key, arg,
+//     help and set.
+//   - def shows the default: take it from the library's Default* constant
+//     (showDuration(tether.DefaultGrace), strconv.Itoa(...)), never a
+//     figure typed by hand. TestOptionDefaults ties each one to the
+//     library.
+//   - set only converts: a string from the command line, or a TOML value
+//     (string, int64, float64, bool, []any, map[string]any) from the file,
+//     into the field's type. The range is Spec.Validate's to check; set
+//     field to the Spec field Validate names (a *tether.FieldError's
+//     Field), so that its refusal names the flag or key, and allow to say
+//     in the command line's words what is allowed. set refuses only what
+//     has no meaning on the command line (not a duration; a zero that the
+//     library would read as "the default"), returning errNotAllowed.
+//   - Show the key in tether.example.toml (TestExampleConfig) and describe
+//     the flag in docs/cli.md.
 type option struct {
 	flag  string // long flag without dashes; "" for a key of tether.toml only
 	short string // one-letter flag, if any
@@ -56,9 +79,23 @@ type option struct {
 	arg   string // what the value looks like in help; "" for a switch
 	def   string // the default, as help shows it
 	help  string
-	proc  bool // a setting of tether itself rather than of one sidecar
-	multi bool // the flag may be repeated
+	allow string // what is allowed, for errNotAllowed and Spec.Validate's refusals
+	field string // the tether.Spec field Spec.Validate names for this setting
+	proc  bool   // a setting of tether itself rather than of one sidecar
+	multi bool   // the flag may be repeated
 	set   func(t target, v any) error
+}
+
+// errNotAllowed is returned by an option's set for a value it cannot take;
+// the message says what the option's allow says.
+var errNotAllowed = errors.New("value not allowed")
+
+// refusal returns the text of an error that set returned.
+func (o *option) refusal(err error) string {
+	if errors.Is(err, errNotAllowed) {
+		return o.allow
+	}
+	return err.Error()
 }
 
 // allowErr says what values an option allows.
@@ -68,253 +105,291 @@ type allowErr string
 func (e allowErr) Error() string { return string(e) }
 
 const (
-	allowDur      = "want a Go duration such as 250ms, 5s or 1m30s"
-	allowPosDur   = "want a positive Go duration such as 250ms, 5s or 1m30s"
-	allowSignal   = "want a signal name such as TERM, INT, HUP, KILL, or a number"
-	allowBool     = "want true or false"
-	allowLifeline = "want stdin or none"
-	allowOutput   = "want json or text"
-	allowRestart  = "want always, on-failure or never"
-	allowPort     = "want auto, or a port number from 1 to 65535"
+	allowDur    = "want a Go duration such as 250ms, 5s or 1m30s"
+	allowPosDur = "want a positive Go duration such as 250ms, 5s or 1m30s"
 )
 
+// showDuration writes a default duration as a person would: 250ms, 5s, 60s.
+func showDuration(d time.Duration) string {
+	switch {
+	case d%time.Second == 0:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	case d%time.Millisecond == 0:
+		return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
+	}
+	return d.String()
+}
+
+// durationOption is a duration setting of a sidecar, where zero is not
+// allowed (the library would read it as the default).
+func durationOption(flag string, def time.Duration, field, help string, fieldOf func(*tether.Spec) *time.Duration) option {
+	return option{flag: flag, key: keyOf(flag), arg: "DUR", def: showDuration(def), help: help,
+		allow: allowPosDur, field: field,
+		set: func(t target, v any) error {
+			d, err := durationValue(v)
+			if err == nil && d == 0 {
+				err = errNotAllowed
+			}
+			*fieldOf(&t.sc.spec) = d
+			return err
+		}}
+}
+
+// probeOption is a probe setting of a sidecar.
+func probeOption(flag, field, help string, fieldOf func(*tether.Spec) *tether.Probe) option {
+	return option{flag: flag, key: keyOf(flag), arg: "PROBE", def: "none", help: help, field: field,
+		set: func(t target, v any) error {
+			s, err := stringValue(v)
+			if err != nil {
+				return err
+			}
+			p, err := tether.ParseProbe(s)
+			if err != nil {
+				// ParseProbe's message names the probe and what is
+				// allowed; the caller names the probe already.
+				msg := strings.TrimPrefix(err.Error(), "tether: ")
+				msg = strings.TrimPrefix(msg, fmt.Sprintf("probe %q: ", s))
+				return allowErr(msg)
+			}
+			*fieldOf(&t.sc.spec) = p
+			return nil
+		}}
+}
+
+// countOption is a whole-number setting of a sidecar. zeroAllowed says
+// whether 0 means on the command line what it means in the library.
+func countOption(flag, def, field, help string, min int, fieldOf func(*tether.Spec) *int) option {
+	return option{flag: flag, key: keyOf(flag), arg: "N", def: def, help: help,
+		allow: fmt.Sprintf("want a whole number of at least %d", min), field: field,
+		set: func(t target, v any) error {
+			n, err := intValue(v)
+			if err == nil && n < min && n >= 0 {
+				err = errNotAllowed // 0 would mean the library's default
+			}
+			*fieldOf(&t.sc.spec) = n
+			return err
+		}}
+}
+
+// choiceOption is a setting of tether itself that takes one of a few words.
+func choiceOption(flag, arg, def, help string, fieldOf func(*procConfig) *string) option {
+	words := strings.Split(arg, "|")
+	return option{flag: flag, key: keyOf(flag), arg: arg, def: def, help: help, proc: true,
+		allow: "want " + strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1],
+		set: func(t target, v any) error {
+			s, err := stringValue(v)
+			if err != nil || !slices.Contains(words, s) {
+				return errNotAllowed
+			}
+			*fieldOf(t.pc) = s
+			return nil
+		}}
+}
+
 // sidecarOptions are the settings of one sidecar: run's flags, and the keys
-// of a [sidecar.NAME] table. The list is built afresh for every use.
-func sidecarOptions() []option {
-	durOpt := func(flag, def, help string, allowZero bool, field func(*tether.Spec) *time.Duration) option {
-		return option{flag: flag, key: keyOf(flag), arg: "DUR", def: def, help: help,
-			set: func(t target, v any) error {
-				d, err := durationValue(v, allowZero)
-				if err != nil {
-					return err
-				}
-				*field(&t.sc.spec) = d
-				return nil
-			}}
-	}
-	probeOpt := func(flag, help string, field func(*tether.Spec) *tether.Probe) option {
-		return option{flag: flag, key: keyOf(flag), arg: "PROBE", def: "none", help: help,
-			set: func(t target, v any) error {
-				s, err := stringValue(v)
-				if err != nil {
-					return err
-				}
-				p, err := tether.ParseProbe(s)
-				if err != nil {
-					// ParseProbe's message names the probe and what is
-					// allowed; the caller names the probe already.
-					msg := strings.TrimPrefix(err.Error(), "tether: ")
-					msg = strings.TrimPrefix(msg, fmt.Sprintf("probe %q: ", s))
-					return allowErr(msg)
-				}
-				*field(&t.sc.spec) = p
-				return nil
-			}}
-	}
-	return []option{
-		{flag: "name", arg: "NAME", def: "base name of COMMAND", help: "the name in every event",
-			set: func(t target, v any) error {
-				s, err := stringValue(v)
-				if err != nil {
-					return err
-				}
-				if err := checkName(s); err != nil {
-					return err
-				}
-				t.sc.name = s
-				return nil
-			}},
-		{key: "command", arg: "[ARGV]", help: `the program and its arguments, an argv list: ["prog", "arg"] (run takes it after --)`,
-			set: func(t target, v any) error {
-				argv, err := stringList(v)
-				if err != nil || len(argv) == 0 || argv[0] == "" {
-					return allowErr(`want a non-empty argv list such as ["prog", "--flag", "value"]; tether runs no shell`)
-				}
-				t.sc.command = argv
-				return nil
-			}},
-		{flag: "bundled", key: "bundled", def: "false",
-			help: "run COMMAND as a sidecar bundled beside the tether executable (NAME-<target-triple>[.exe], as Tauri's externalBin names it, or NAME)",
-			set: func(t target, v any) error {
-				b, err := boolValue(v)
-				t.sc.bundled = b
+// of a [sidecar.NAME] table. See option for how to add one.
+var sidecarOptions = []option{
+	{flag: "name", arg: "NAME", def: "base name of COMMAND", help: "the name in every event",
+		allow: "want a non-empty name without spaces or control characters",
+		set: func(t target, v any) error {
+			s, err := stringValue(v)
+			if err == nil && checkName(s) != nil {
+				err = errNotAllowed
+			}
+			t.sc.name = s
+			return err
+		}},
+	{key: "command", arg: "[ARGV]", help: `the program and its arguments, an argv list: ["prog", "arg"] (run takes it after --)`,
+		allow: `want a non-empty argv list such as ["prog", "--flag", "value"]; tether runs no shell`, field: "Command",
+		set: func(t target, v any) error {
+			argv, err := stringList(v)
+			if err != nil || len(argv) == 0 || argv[0] == "" {
+				return errNotAllowed
+			}
+			t.sc.command = argv
+			return nil
+		}},
+	{flag: "bundled", key: "bundled", def: "false",
+		help: "run COMMAND as a sidecar bundled beside the tether executable (NAME-<target-triple>[.exe], as Tauri's externalBin names it, or NAME)",
+		set: func(t target, v any) error {
+			b, err := boolValue(v)
+			t.sc.bundled = b
+			return err
+		}},
+	{flag: "dir", key: "dir", arg: "DIR", def: "inherit", help: "working directory (in tether.toml relative to the file, and by default the file's directory)",
+		allow: "want a directory", field: "Dir",
+		set: func(t target, v any) error {
+			s, err := stringValue(v)
+			if err == nil && s == "" {
+				err = errNotAllowed
+			}
+			t.sc.spec.Dir = s
+			return err
+		}},
+	{flag: "env", key: "env", arg: "K=V", def: "inherit", multi: true, field: "Env",
+		help: "extra environment; repeatable (in tether.toml a table: env = { LOG_LEVEL = \"info\" })",
+		set: func(t target, v any) error {
+			kvs, err := envValue(v)
+			t.sc.spec.Env = append(t.sc.spec.Env, kvs...)
+			return err
+		}},
+	{key: "depends_on", arg: "[NAMES]", help: "sidecars that must be ready before this one starts, and that stop after it (tether.toml only)",
+		allow: `want a list of sidecar names such as ["db"]`,
+		set: func(t target, v any) error {
+			names, err := stringList(v)
+			if err != nil {
+				return errNotAllowed
+			}
+			t.sc.dependsOn = names
+			return nil
+		}},
+	{flag: "port", key: "port", arg: "auto|N", def: "none", field: "Port", allow: "want auto, or a port number from 1 to 65535",
+		help: "auto: a free loopback TCP port for each attempt; N: a fixed port. {port} in arguments, env values and probes becomes it",
+		set: func(t target, v any) error {
+			p, err := portValue(v)
+			t.sc.spec.Port = p
+			return err
+		}},
+	probeOption("ready", "Ready", "readiness probe (see Probes); without one, ready once spawned", func(s *tether.Spec) *tether.Probe { return &s.Ready }),
+	durationOption("ready-timeout", tether.DefaultReadyTimeout, "ReadyTimeout", "not ready by then: the attempt failed, its tree is stopped, the restart policy applies",
+		func(s *tether.Spec) *time.Duration { return &s.ReadyTimeout }),
+	probeOption("live", "Live", "liveness probe, polled only after ready", func(s *tether.Spec) *tether.Probe { return &s.Live }),
+	durationOption("live-interval", tether.DefaultLiveInterval, "LiveInterval", "time between liveness checks",
+		func(s *tether.Spec) *time.Duration { return &s.LiveInterval }),
+	durationOption("live-timeout", tether.DefaultLiveTimeout, "LiveTimeout", "time one liveness check may take",
+		func(s *tether.Spec) *time.Duration { return &s.LiveTimeout }),
+	countOption("live-failures", strconv.Itoa(tether.DefaultLiveFailures), "LiveFailures",
+		"N failed liveness checks in a row: unhealthy, the tree is stopped and restarted", 1,
+		func(s *tether.Spec) *int { return &s.LiveFailures }),
+	{flag: "restart", key: "restart", arg: "always|on-failure|never", def: tether.RestartAlways.String(), field: "Restart",
+		allow: "want always, on-failure or never", help: "when to restart after an exit nobody asked for",
+		set: func(t target, v any) error {
+			s, err := stringValue(v)
+			if err != nil {
 				return err
-			}},
-		{flag: "dir", key: "dir", arg: "DIR", def: "inherit", help: "working directory (in tether.toml relative to the file, and by default the file's directory)",
-			set: func(t target, v any) error {
-				s, err := stringValue(v)
-				if err == nil && s == "" {
-					err = allowErr("want a directory")
-				}
-				t.sc.spec.Dir = s
+			}
+			p, err := tether.ParseRestartPolicy(s)
+			if err != nil {
+				return errNotAllowed
+			}
+			t.sc.spec.Restart = p
+			return nil
+		}},
+	durationOption("backoff-initial", tether.DefaultBackoffInit, "Backoff.Initial", "delay before the first restart",
+		func(s *tether.Spec) *time.Duration { return &s.Backoff.Initial }),
+	durationOption("backoff-max", tether.DefaultBackoffMax, "Backoff.Max", "the longest delay",
+		func(s *tether.Spec) *time.Duration { return &s.Backoff.Max }),
+	{flag: "backoff-factor", key: "backoff_factor", arg: "F", def: strconv.FormatFloat(tether.DefaultBackoffFactor, 'g', -1, 64),
+		field: "Backoff.Factor", allow: "want a number from 1 to 1000000",
+		help: "the delay is multiplied by F after each failed attempt (1: constant)",
+		set: func(t target, v any) error {
+			f, err := floatValue(v)
+			if err == nil && f == 0 {
+				err = errNotAllowed // the library's "the default"
+			}
+			t.sc.spec.Backoff.Factor = f
+			return err
+		}},
+	{flag: "backoff-jitter", key: "backoff_jitter", arg: "F", def: strconv.FormatFloat(tether.DefaultBackoffJitter, 'g', -1, 64),
+		field: "Backoff.Jitter", allow: "want a fraction from 0 to 1",
+		help: "each delay moves by up to ± this fraction of itself (0: none)",
+		set: func(t target, v any) error {
+			f, err := floatValue(v)
+			switch {
+			case err != nil:
+			case f < 0:
+				err = errNotAllowed // the library's "none"; 0 says that here
+			case f == 0:
+				f = -1 // the library's "none"
+			}
+			t.sc.spec.Backoff.Jitter = f
+			return err
+		}},
+	durationOption("healthy-after", tether.DefaultHealthyAfter, "HealthyAfter", "an attempt ready this long resets the delay to backoff-initial",
+		func(s *tether.Spec) *time.Duration { return &s.HealthyAfter }),
+	countOption("max-restarts", "0 (unlimited)", "MaxRestarts", "more than N restarts within restart-window: gave_up, supervision ends", 0,
+		func(s *tether.Spec) *int { return &s.MaxRestarts }),
+	durationOption("restart-window", tether.DefaultRestartWindow, "RestartWindow", "the sliding window max-restarts counts in",
+		func(s *tether.Spec) *time.Duration { return &s.RestartWindow }),
+	{flag: "stop-signal", key: "stop_signal", arg: "SIG", def: "TERM", field: "StopSignal",
+		allow: "want a signal name such as TERM, INT, HUP, KILL, or a number", help: "signal sent to the whole tree to stop it",
+		set: func(t target, v any) error {
+			s, err := stringValue(v)
+			if err != nil {
 				return err
-			}},
-		{flag: "env", key: "env", arg: "K=V", def: "inherit", multi: true,
-			help: "extra environment; repeatable (in tether.toml a table: env = { LOG_LEVEL = \"info\" })",
-			set: func(t target, v any) error {
-				kvs, err := envValue(v)
-				t.sc.spec.Env = append(t.sc.spec.Env, kvs...)
+			}
+			sig, err := tether.ParseSignal(s)
+			if err != nil {
+				return errNotAllowed
+			}
+			t.sc.spec.StopSignal = sig
+			return nil
+		}},
+	{flag: "containment", key: "containment", arg: "auto|cgroup|subreaper|group", def: tether.ContainmentAuto.String(),
+		field: "Containment", allow: "want auto, cgroup, subreaper or group",
+		help: "how the sidecar's process tree is held together: auto picks the strongest the system offers (docs/containment.md)",
+		set: func(t target, v any) error {
+			s, err := stringValue(v)
+			if err != nil {
 				return err
-			}},
-		{key: "depends_on", arg: "[NAMES]", help: "sidecars that must be ready before this one starts, and that stop after it (tether.toml only)",
-			set: func(t target, v any) error {
-				names, err := stringList(v)
-				if err != nil {
-					return allowErr(`want a list of sidecar names such as ["db"]`)
-				}
-				t.sc.dependsOn = names
-				return nil
-			}},
-		{flag: "port", key: "port", arg: "auto|N", def: "none",
-			help: "auto: a free loopback TCP port for each attempt; N: a fixed port. {port} in arguments, env values and probes becomes it",
-			set: func(t target, v any) error {
-				p, err := portValue(v)
-				t.sc.spec.Port = p
-				return err
-			}},
-		probeOpt("ready", "readiness probe (see Probes); without one, ready once spawned", func(s *tether.Spec) *tether.Probe { return &s.Ready }),
-		durOpt("ready-timeout", "30s", "not ready by then: the attempt failed, its tree is stopped, the restart policy applies", false,
-			func(s *tether.Spec) *time.Duration { return &s.ReadyTimeout }),
-		probeOpt("live", "liveness probe, polled only after ready", func(s *tether.Spec) *tether.Probe { return &s.Live }),
-		durOpt("live-interval", "5s", "time between liveness checks", false, func(s *tether.Spec) *time.Duration { return &s.LiveInterval }),
-		durOpt("live-timeout", "2s", "time one liveness check may take", false, func(s *tether.Spec) *time.Duration { return &s.LiveTimeout }),
-		{flag: "live-failures", key: "live_failures", arg: "N", def: "3",
-			help: "N failed liveness checks in a row: unhealthy, the tree is stopped and restarted",
-			set: func(t target, v any) error {
-				n, err := intValue(v, 1)
-				t.sc.spec.LiveFailures = n
-				return err
-			}},
-		{flag: "restart", key: "restart", arg: "always|on-failure|never", def: "always",
-			help: "when to restart after an exit nobody asked for",
-			set: func(t target, v any) error {
-				s, err := stringValue(v)
-				if err != nil {
-					return err
-				}
-				p, err := tether.ParseRestartPolicy(s)
-				if err != nil {
-					return allowErr(allowRestart)
-				}
-				t.sc.spec.Restart = p
-				return nil
-			}},
-		durOpt("backoff-initial", "250ms", "delay before the first restart", false, func(s *tether.Spec) *time.Duration { return &s.Backoff.Initial }),
-		durOpt("backoff-max", "30s", "the longest delay", false, func(s *tether.Spec) *time.Duration { return &s.Backoff.Max }),
-		{flag: "backoff-factor", key: "backoff_factor", arg: "F", def: "2",
-			help: "the delay is multiplied by F after each failed attempt (1: constant)",
-			set: func(t target, v any) error {
-				f, err := floatValue(v)
-				if err != nil || f < 1 || f > 1e6 {
-					return allowErr("want a number from 1 to 1000000")
-				}
-				t.sc.spec.Backoff.Factor = f
-				return nil
-			}},
-		{flag: "backoff-jitter", key: "backoff_jitter", arg: "F", def: "0.1",
-			help: "each delay moves by up to ± this fraction of itself (0: none)",
-			set: func(t target, v any) error {
-				f, err := floatValue(v)
-				if err != nil || f < 0 || f > 1 {
-					return allowErr("want a fraction from 0 to 1")
-				}
-				if f == 0 {
-					f = -1 // the library's "none"
-				}
-				t.sc.spec.Backoff.Jitter = f
-				return nil
-			}},
-		durOpt("healthy-after", "30s", "an attempt ready this long resets the delay to backoff-initial", false,
-			func(s *tether.Spec) *time.Duration { return &s.HealthyAfter }),
-		{flag: "max-restarts", key: "max_restarts", arg: "N", def: "0 (unlimited)",
-			help: "more than N restarts within restart-window: gave_up, supervision ends",
-			set: func(t target, v any) error {
-				n, err := intValue(v, 0)
-				t.sc.spec.MaxRestarts = n
-				return err
-			}},
-		durOpt("restart-window", "60s", "the sliding window max-restarts counts in", false,
-			func(s *tether.Spec) *time.Duration { return &s.RestartWindow }),
-		{flag: "stop-signal", key: "stop_signal", arg: "SIG", def: "TERM",
-			help: "signal sent to the whole tree to stop it",
-			set: func(t target, v any) error {
-				s, err := stringValue(v)
-				if err != nil {
-					return err
-				}
-				sig, err := tether.ParseSignal(s)
-				if err != nil {
-					return allowErr(allowSignal)
-				}
-				t.sc.spec.StopSignal = sig
-				return nil
-			}},
-		{flag: "containment", key: "containment", arg: "auto|cgroup|subreaper|group", def: "auto",
-			help: "how the sidecar's process tree is held together: auto picks the strongest the system offers (docs/containment.md)",
-			set: func(t target, v any) error {
-				s, err := stringValue(v)
-				if err != nil {
-					return err
-				}
-				c, err := tether.ParseContainment(s)
-				if err != nil {
-					return allowErr("want auto, cgroup, subreaper or group")
-				}
-				t.sc.spec.Containment = c
-				return nil
-			}},
-		{flag: "grace", key: "grace", arg: "DUR", def: "5s",
-			help: "after the stop signal, wait this long, then kill the whole tree (0: kill at once)",
-			set: func(t target, v any) error {
-				d, err := durationValue(v, true)
-				if d == 0 {
-					d = -1 // the library's "kill at once"
-				}
-				t.sc.spec.Grace = d
-				return err
-			}},
-	}
+			}
+			c, err := tether.ParseContainment(s)
+			if err != nil {
+				return errNotAllowed
+			}
+			t.sc.spec.Containment = c
+			return nil
+		}},
+	{flag: "grace", key: "grace", arg: "DUR", def: showDuration(tether.DefaultGrace), field: "Grace", allow: allowDur,
+		help: "after the stop signal, wait this long, then kill the whole tree (0: kill at once)",
+		set: func(t target, v any) error {
+			d, err := durationValue(v)
+			if err == nil && d == 0 {
+				d = -1 // the library's "kill at once"
+			}
+			t.sc.spec.Grace = d
+			return err
+		}},
 }
 
 // processOptions are the settings of tether itself: flags of run, up and
-// demo, and keys at the top of tether.toml.
-func processOptions() []option {
-	return []option{
-		{flag: "lifeline", key: "lifeline", arg: "stdin|none", def: "none", proc: true,
-			help: "stdin: end of standard input means the host is gone: stop everything and exit 0",
-			set: func(t target, v any) error {
-				s, err := stringValue(v)
-				if err != nil || (s != "stdin" && s != "none") {
-					return allowErr(allowLifeline)
-				}
-				t.pc.lifeline = s
-				return nil
-			}},
-		{flag: "exit-with-parent", key: "exit_with_parent", def: "true", proc: true,
-			help: "when tether's parent process dies (even by SIGKILL), stop everything and exit; --exit-with-parent=false to turn off",
-			set: func(t target, v any) error {
-				b, err := boolValue(v)
-				t.pc.exitWithParent = b
-				return err
-			}},
-		{flag: "output", key: "output", arg: "json|text", def: "json unless stdout is a terminal", proc: true,
-			help: "events as NDJSON for programs, or as coloured lines for people (NO_COLOR turns colour off)",
-			set: func(t target, v any) error {
-				s, err := stringValue(v)
-				if err != nil || (s != "json" && s != "text") {
-					return allowErr(allowOutput)
-				}
-				t.pc.output = s
-				return nil
-			}},
+// demo, and keys at the top of tether.toml. See option for how to add one.
+var processOptions = []option{
+	choiceOption("lifeline", "stdin|none", "none",
+		"stdin: end of standard input means the host is gone: stop everything and exit 0",
+		func(pc *procConfig) *string { return &pc.lifeline }),
+	{flag: "exit-with-parent", key: "exit_with_parent", def: "true", proc: true, allow: allowBool,
+		help: "when tether's parent process dies (even by SIGKILL), stop everything and exit; --exit-with-parent=false to turn off",
+		set: func(t target, v any) error {
+			b, err := boolValue(v)
+			t.pc.exitWithParent = b
+			return err
+		}},
+	choiceOption("output", "json|text", "json unless stdout is a terminal",
+		"events as NDJSON for programs, or as coloured lines for people (NO_COLOR turns colour off)",
+		func(pc *procConfig) *string { return &pc.output }),
+}
+
+// findOption returns the option with the given tether.toml key, or nil.
+func findOption(opts []option, key string) *option {
+	for i := range opts {
+		if opts[i].key == key {
+			return &opts[i]
+		}
 	}
+	return nil
 }
 
 // keyOf turns a flag name into its tether.toml key: ready-timeout → ready_timeout.
 func keyOf(flag string) string { return strings.ReplaceAll(flag, "-", "_") }
 
 // Values. From the command line every value is a string; from tether.toml it
-// has its TOML type.
+// has its TOML type. These functions convert; ranges are Spec.Validate's.
+
+const (
+	allowSignal = "want a signal name such as TERM, INT, HUP, KILL, or a number"
+	allowBool   = "want true or false"
+)
 
 // stringValue reads a string.
 func stringValue(v any) (string, error) {
@@ -325,27 +400,25 @@ func stringValue(v any) (string, error) {
 	return s, nil
 }
 
-// durationValue reads a Go duration, in a string: positive, or zero too
-// when allowZero.
-func durationValue(v any, allowZero bool) (time.Duration, error) {
-	allow := allowPosDur
-	if allowZero {
-		allow = allowDur
-	}
+// durationValue reads a Go duration, in a string. A negative one is
+// refused: no setting takes one on the command line.
+func durationValue(v any) (time.Duration, error) {
 	s, ok := v.(string)
 	if !ok {
-		return 0, allowErr(allow + `, in quotes`)
+		return 0, allowErr(allowDur + `, in quotes`)
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 || (d == 0 && !allowZero) {
-		return 0, allowErr(allow)
+	if err != nil {
+		return 0, allowErr(allowDur)
+	}
+	if d < 0 {
+		return 0, errNotAllowed
 	}
 	return d, nil
 }
 
-// intValue reads a whole number of at least min.
-func intValue(v any, min int) (int, error) {
-	allow := allowErr(fmt.Sprintf("want a whole number of at least %d", min))
+// intValue reads a whole number.
+func intValue(v any) (int, error) {
 	var n int64
 	switch x := v.(type) {
 	case int64:
@@ -353,13 +426,13 @@ func intValue(v any, min int) (int, error) {
 	case string:
 		var err error
 		if n, err = strconv.ParseInt(x, 10, 32); err != nil {
-			return 0, allow
+			return 0, errNotAllowed
 		}
 	default:
-		return 0, allow
+		return 0, errNotAllowed
 	}
-	if n < int64(min) || n > math.MaxInt32 {
-		return 0, allow
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, errNotAllowed
 	}
 	return int(n), nil
 }
@@ -371,17 +444,17 @@ func floatValue(v any) (float64, error) {
 		return float64(x), nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return 0, allowErr("want a number")
+			return 0, errNotAllowed
 		}
 		return x, nil
 	case string:
 		f, err := strconv.ParseFloat(x, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, allowErr("want a number")
+			return 0, errNotAllowed
 		}
 		return f, nil
 	}
-	return 0, allowErr("want a number")
+	return 0, errNotAllowed
 }
 
 // boolValue reads true or false.
@@ -401,6 +474,8 @@ func boolValue(v any) (bool, error) {
 }
 
 // portValue reads "auto" (tether.PortAuto), "none" (0) or a port number.
+// A number below 1 is refused: 0 and -1 are the library's "none" and
+// "auto", which are written as words here.
 func portValue(v any) (int, error) {
 	var n int64
 	switch x := v.(type) {
@@ -413,15 +488,15 @@ func portValue(v any) (int, error) {
 		}
 		var err error
 		if n, err = strconv.ParseInt(x, 10, 32); err != nil {
-			return 0, allowErr(allowPort)
+			return 0, errNotAllowed
 		}
 	case int64:
 		n = x
 	default:
-		return 0, allowErr(allowPort)
+		return 0, errNotAllowed
 	}
-	if n < 1 || n > 65535 {
-		return 0, allowErr(allowPort)
+	if n < 1 || n > math.MaxInt32 {
+		return 0, errNotAllowed
 	}
 	return int(n), nil
 }
@@ -550,31 +625,53 @@ func (c *sidecarConfig) finish(where func(key string) string, sep string) error 
 	s.Name = c.name
 	s.Command = c.command[0]
 	s.Args = c.command[1:]
-	initial, maxd := s.Backoff.Initial, s.Backoff.Max
-	if initial == 0 {
-		initial = tether.DefaultBackoffInit
-	}
-	if maxd == 0 {
-		maxd = tether.DefaultBackoffMax
-	}
-	if maxd < initial && c.given["backoff_max"] && c.given["backoff_initial"] {
-		// (With one of them left at its default, the maximum follows the
-		// initial delay, as in the library.)
-		return fmt.Errorf("%s%s%q: must not be less than %s (%v)", where("backoff_max"), sep, maxd.String(), where("backoff_initial"), initial)
-	}
 	if err := checkPortPlaceholder(c, where, sep); err != nil {
 		return err
 	}
 	if err := s.Validate(); err != nil {
 		var fe *tether.FieldError
 		if errors.As(err, &fe) {
-			v := fe.Value
-			if !strings.HasPrefix(v, `"`) {
-				v = strconv.Quote(v)
-			}
-			return fmt.Errorf("%s%s%s: %s", where(fieldKey(fe.Field)), sep, v, fe.Allow)
+			return c.fieldRefusal(fe, where, sep)
 		}
 		return err
+	}
+	return nil
+}
+
+// fieldRefusal words Spec.Validate's refusal in the terms of the command
+// line or the file: the flag or key, the value as given, and what the
+// option allows. When the library's reason names another field ("must not
+// be less than Backoff.Initial"), that reason is kept, with the field
+// written as its flag or key.
+func (c *sidecarConfig) fieldRefusal(fe *tether.FieldError, where func(key string) string, sep string) error {
+	field, _, indexed := strings.Cut(fe.Field, "[")
+	o := fieldOption(field)
+	key := fieldKey(field)
+	value := fe.Value
+	if !strings.HasPrefix(value, `"`) {
+		value = strconv.Quote(value)
+	}
+	if raw, ok := c.given[key]; ok && !indexed {
+		value = showValue(raw)
+	}
+	allow := fe.Allow
+	for _, other := range sidecarOptions {
+		if other.field != "" && other.field != field && strings.Contains(allow, other.field) {
+			return fmt.Errorf("%s%s%s: %s", where(key), sep, value, strings.ReplaceAll(allow, other.field, where(other.key)))
+		}
+	}
+	if o != nil && o.allow != "" && !indexed {
+		allow = o.allow
+	}
+	return fmt.Errorf("%s%s%s: %s", where(key), sep, value, allow)
+}
+
+// fieldOption returns the sidecar option for a tether.Spec field, or nil.
+func fieldOption(field string) *option {
+	for i := range sidecarOptions {
+		if sidecarOptions[i].field == field {
+			return &sidecarOptions[i]
+		}
 	}
 	return nil
 }
@@ -582,33 +679,13 @@ func (c *sidecarConfig) finish(where func(key string) string, sep string) error 
 // fieldKey maps a tether.Spec field, as a *tether.FieldError names it, to
 // the key of the same setting.
 func fieldKey(field string) string {
-	if i := strings.IndexByte(field, '['); i >= 0 {
-		field = field[:i]
-	}
-	switch field {
-	case "Command", "Args":
+	if field == "Args" {
 		return "command"
-	case "Backoff.Initial":
-		return "backoff_initial"
-	case "Backoff.Max":
-		return "backoff_max"
-	case "Backoff.Factor":
-		return "backoff_factor"
-	case "Backoff.Jitter":
-		return "backoff_jitter"
 	}
-	// CamelCase → snake_case: ReadyTimeout → ready_timeout.
-	var b strings.Builder
-	for i, r := range field {
-		if unicode.IsUpper(r) {
-			if i > 0 {
-				b.WriteByte('_')
-			}
-			r = unicode.ToLower(r)
-		}
-		b.WriteRune(r)
+	if o := fieldOption(field); o != nil {
+		return o.key
 	}
-	return b.String()
+	return keyOf(strings.ToLower(field))
 }
 
 // suggest returns the candidate closest to s, if one is close enough to be
@@ -723,10 +800,10 @@ func parseFlags(cmd string, opts []option, args []string, t target) (rest []stri
 			}
 		}
 		if err := o.set(t, value); err != nil {
-			return nil, false, usagef("tether %s: --%s %q: %v", cmd, o.flag, value, err)
+			return nil, false, usagef("tether %s: --%s %q: %s", cmd, o.flag, value, o.refusal(err))
 		}
 		if t.sc != nil && o.key != "" && !o.proc {
-			t.sc.given[o.key] = true
+			t.sc.given[o.key] = value
 		}
 		if o.proc {
 			t.pc.where[o.key] = "--" + o.flag
@@ -737,13 +814,13 @@ func parseFlags(cmd string, opts []option, args []string, t target) (rest []stri
 
 // newSidecarConfig returns an empty sidecar.
 func newSidecarConfig() *sidecarConfig {
-	return &sidecarConfig{given: make(map[string]bool)}
+	return &sidecarConfig{given: make(map[string]any)}
 }
 
 // runConfig reads the command line of tether run.
 func runConfig(args []string) (*sidecarConfig, *procConfig, bool, error) {
 	sc, pc := newSidecarConfig(), newProcConfig()
-	opts := slices.Concat(sidecarOptions(), processOptions())
+	opts := slices.Concat(sidecarOptions, processOptions)
 	rest, help, err := parseFlags("run", opts, args, target{sc: sc, pc: pc})
 	if help || err != nil {
 		return nil, nil, help, err
@@ -756,10 +833,8 @@ func runConfig(args []string) (*sidecarConfig, *procConfig, bool, error) {
 		return nil, nil, false, usagef("tether run: COMMAND must not contain NUL")
 	}
 	err = sc.finish(func(key string) string {
-		for _, o := range sidecarOptions() {
-			if o.key == key && o.flag != "" {
-				return "--" + o.flag
-			}
+		if o := findOption(sidecarOptions, key); o != nil && o.flag != "" {
+			return "--" + o.flag
 		}
 		return "COMMAND"
 	}, " ")
