@@ -187,9 +187,9 @@ Usage:
   tether version                           print the version
   tether help COMMAND                      the flags of a command
 
-Try it:
+Try it (each runs as printed; Ctrl-C stops it):
   tether demo
-  tether run --port auto --ready 'http://127.0.0.1:{port}/health' -- python3 -m http.server {port}
+  tether run --port auto --ready 'http://127.0.0.1:{port}/' -- python3 -m http.server {port} --bind 127.0.0.1
   tether run --output text --restart on-failure -- sh -c 'echo hello; sleep 1; exit 3'
 
 A host program spawns tether, reads one JSON event per line on stdout, and may
@@ -237,11 +237,14 @@ Flags of the sidecar:
 		b.WriteString("\nFlags of tether itself:\n")
 		opt(processOptions)
 		b.WriteString(probesHelp + exitHelp + `
-Examples:
-  tether run --name api --port auto --ready 'http://127.0.0.1:{port}/health' \
-      --live 'http://127.0.0.1:{port}/health' -- ./api --listen 127.0.0.1:{port}
-  tether run --lifeline stdin --restart on-failure --max-restarts 5 -- node server.js
-  tether run --bundled -- server      # ./server-<target-triple> beside tether
+Examples (each runs as printed; Ctrl-C stops it):
+  tether run --name web --port auto --ready 'http://127.0.0.1:{port}/' \
+      --live 'http://127.0.0.1:{port}/' -- python3 -m http.server {port} --bind 127.0.0.1
+  tether run --lifeline stdin --restart on-failure --max-restarts 5 -- sh -c 'echo working; sleep 2; exit 1'
+  tether run --output text --port auto -- sh -c 'echo "my port is $TETHER_PORT"; exec sleep 60'
+
+With --bundled, COMMAND is a plain name such as api, found beside the tether
+executable as api-<target-triple> or api (the layout of Tauri's externalBin).
 `)
 	case "up":
 		var file string
