@@ -17,7 +17,7 @@ import (
 type loop struct {
 	s        *Supervisor
 	spec     Spec
-	q        chan<- delivery
+	q        *eventQueue
 	launcher *proc.Launcher
 	stopReq  stopRequest // spec.StopRequest, parsed
 
@@ -72,7 +72,7 @@ type outcome struct {
 func (l *loop) emit(ev Event) {
 	ev.Time = l.s.now()
 	ev.Name = l.spec.Name
-	l.q <- delivery{ev: ev}
+	l.q.pushEvent(delivery{ev: ev})
 }
 
 // emitStatus is emit for an event that comes with a change of l.st: Status
@@ -84,7 +84,7 @@ func (l *loop) emitStatus(ev Event) {
 	}
 	ev.Name = l.spec.Name
 	st := l.st
-	l.q <- delivery{ev: ev, st: &st}
+	l.q.pushEvent(delivery{ev: ev, st: &st})
 }
 
 func (l *loop) setState(st State) { l.setStateAfter(Event{}, st) }
@@ -120,7 +120,7 @@ func (l *loop) run(ctx context.Context) error {
 	defer l.finishWaiters()
 	for {
 		o := l.runAttempt(ctx)
-		if l.decide(ctx, o) {
+		if l.decide(ctx, o) && l.roomForAttempt(ctx) {
 			continue // another attempt, now
 		}
 		// Supervision ended in a terminal state: with Hold, wait there
@@ -257,6 +257,36 @@ func (l *loop) backoff(ctx context.Context, delay time.Duration) (again bool) {
 			}
 		}
 	}
+}
+
+// roomForAttempt holds the next attempt back while maxQueuedEvents of the
+// loop's events wait for OnEvent, so that a host that stopped reading events
+// cannot make a crash-looping sidecar's events pile up without bound (the
+// loop itself never waits for OnEvent). It reports whether the attempt
+// follows; a stop or a kill meanwhile ends supervision (false), as in a
+// backoff wait.
+func (l *loop) roomForAttempt(ctx context.Context) (again bool) {
+	for l.q.eventsWaiting() >= maxQueuedEvents {
+		select {
+		case <-l.q.eventRoom:
+		case <-ctx.Done():
+			l.stopped()
+			return false
+		case <-l.s.kills:
+			l.stopped()
+			return false
+		case c := <-l.s.cmds:
+			switch c.kind {
+			case cmdStop:
+				l.stopWaiters = append(l.stopWaiters, c)
+				l.stopped()
+				return false
+			case cmdRestart, cmdStart:
+				l.startWaiters = append(l.startWaiters, c)
+			}
+		}
+	}
+	return true
 }
 
 // park waits in a terminal state, for Hold. It reports true when a Start or

@@ -51,7 +51,7 @@ type lineReader struct {
 	kind    EventKind
 	pid     int
 	attempt int
-	q       chan<- delivery
+	q       *eventQueue
 	onLine  func([]byte) // optional; sees every complete or partial chunk
 	tail    *tailRing    // optional; keeps the last chunks
 	pend    []byte       // the start of a line not yet ended
@@ -94,7 +94,7 @@ func (lr *lineReader) run() {
 	if len(lr.pend) > 0 {
 		b := &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: lr.pend,
 			chunks: []chunk{{off: 0, end: len(lr.pend), partial: true}}}
-		lr.q <- delivery{out: b}
+		lr.q.pushOutput(b)
 		lr.see(lr.pend)
 		if lr.tail != nil {
 			lr.tail.addLine(lr.pend)
@@ -129,7 +129,7 @@ func (lr *lineReader) emit(buf []byte) {
 	if len(chunks) == 0 {
 		return
 	}
-	lr.q <- delivery{out: &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: buf, chunks: chunks}}
+	lr.q.pushOutput(&outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: buf, chunks: chunks})
 	if lr.tail != nil {
 		lr.tail.add(buf, chunks)
 	}

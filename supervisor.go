@@ -128,23 +128,27 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return err
 	}
 	spec := s.Spec.resolved()
-	q := make(chan delivery, 16)
+	q := newEventQueue()
 	delivered := make(chan struct{})
 	go s.deliver(spec.Name, q, delivered)
 	l := &loop{s: s, spec: spec, q: q}
 	l.stopReq, _ = parseStopRequest(spec.StopRequest) // valid: Validate parsed it
 	err := l.run(ctx)
 	close(s.loopDone)
-	close(q)
+	q.close()
 	<-delivered
 	return err
 }
 
 // deliver hands queued events to OnEvent, or drops them when there is no
 // OnEvent (the output is still read, so the child never blocks).
-func (s *Supervisor) deliver(name string, q <-chan delivery, done chan<- struct{}) {
+func (s *Supervisor) deliver(name string, q *eventQueue, done chan<- struct{}) {
 	defer close(done)
-	for d := range q {
+	for {
+		d, ok := q.pop()
+		if !ok {
+			return
+		}
 		if d.st != nil {
 			s.status.Store(d.st)
 		}

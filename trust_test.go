@@ -4,8 +4,15 @@ package tether
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 // A stop that arrives while a restart is stopping the old tree wins, and
@@ -48,5 +55,171 @@ func TestStopDuringRestartReleasesRestart(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("hold %v: Run did not return", hold)
 		}
+	}
+}
+
+// waitBlockedWriting waits until pid, a process that writes without end,
+// has written nothing for a second: then it is blocked on a full pipe, and
+// everything between it and a stalled reader of events is full too.
+func waitBlockedWriting(t *testing.T, pid int) {
+	t.Helper()
+	written := func() string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+		if err != nil {
+			t.Fatalf("pid %d: %v", pid, err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "wchar:") {
+				return l
+			}
+		}
+		t.Fatalf("pid %d: no wchar in /proc/PID/io", pid)
+		return ""
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for last, still := "", 0; still < 10; time.Sleep(100 * time.Millisecond) {
+		if w := written(); w == last {
+			still++
+		} else {
+			last, still = w, 0
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d kept writing for 30s: nothing stalls", pid)
+		}
+	}
+}
+
+// waitGone waits up to d for pid to be gone (or a zombie).
+func waitGone(pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !proctest.Zombie(pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+// A host that stops reading events (OnEvent blocks) must not keep Stop or
+// Kill from acting on the sidecar: events may wait, the stop may not
+// (issue 11 item 3). Once OnEvent goes on, every event is delivered and Run
+// returns.
+func TestStalledHostDoesNotBlockStop(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"Stop", "Kill", "ctx"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			first := make(chan struct{})
+			var once sync.Once
+			var last Event
+			s := &Supervisor{Spec: helperSpec(t, "flood", "100000"), OnEvent: func(ev Event) {
+				if ev.Kind == EventStdout {
+					once.Do(func() { close(first) })
+					<-release
+				}
+				last = ev
+			}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var runErr error
+			done := make(chan struct{})
+			go func() { runErr = s.Run(ctx); close(done) }()
+			defer func() {
+				select {
+				case <-release:
+				default:
+					close(release)
+				}
+				s.Kill()
+				<-done
+			}()
+			select {
+			case <-first:
+			case <-time.After(20 * time.Second):
+				t.Fatal("no output")
+			}
+			pid := s.Pid()
+			waitBlockedWriting(t, pid)
+			stopped := make(chan error, 1)
+			switch how {
+			case "Stop":
+				go func() { stopped <- s.Stop(context.Background()) }()
+			case "Kill":
+				s.Kill()
+			case "ctx":
+				cancel()
+			}
+			if !waitGone(pid, 10*time.Second) {
+				t.Fatalf("%s did not reach the sidecar while OnEvent was stalled", how)
+			}
+			close(release)
+			select {
+			case <-done:
+				if runErr != nil {
+					t.Errorf("Run = %v", runErr)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return once OnEvent went on")
+			}
+			if how == "Stop" {
+				if err := <-stopped; err != nil {
+					t.Errorf("Stop = %v", err)
+				}
+			}
+			if last.Kind != EventState || last.State != StateStopped {
+				t.Errorf("last event %v %v, want the state change to stopped", last.Kind, last.State)
+			}
+		})
+	}
+}
+
+// A crash-looping sidecar whose host stopped reading events: the loop's
+// events wait in the queue, and past maxQueuedEvents no new attempt starts,
+// so memory stays bounded; a Stop still ends it at once.
+func TestStalledHostBoundsCrashLoop(t *testing.T) {
+	t.Parallel()
+	runs := filepath.Join(t.TempDir(), "runs")
+	release := make(chan struct{})
+	spec := Spec{Command: "sh", Args: []string{"-c", "echo x >> " + runs + "; exit 1"}, Env: []string{proctest.Env(t)},
+		Backoff: Backoff{Initial: time.Millisecond, Max: time.Millisecond}}
+	s := &Supervisor{Spec: spec, OnEvent: func(Event) { <-release }}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	count := func() int {
+		b, _ := os.ReadFile(runs)
+		return strings.Count(string(b), "\n")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for last, still := -1, 0; still < 10; time.Sleep(100 * time.Millisecond) {
+		if n := count(); n == last {
+			still++
+		} else {
+			last, still = n, 0
+		}
+		if time.Now().After(deadline) {
+			close(release)
+			s.Kill()
+			<-done
+			t.Fatalf("attempts go on while the host reads no events: %d so far", count())
+		}
+	}
+	if n := count(); n < 2 || n > maxQueuedEvents/4 {
+		t.Errorf("%d attempts while the host read no events; want a few, at most %d", n, maxQueuedEvents/4)
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop(context.Background()) }()
+	for t0 := time.Now(); s.State() != StateStopped; time.Sleep(10 * time.Millisecond) {
+		if time.Since(t0) > 10*time.Second {
+			t.Fatalf("state %v 10s after Stop", s.State())
+		}
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Errorf("Stop = %v", err)
 	}
 }

@@ -4,7 +4,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -92,6 +94,118 @@ func TestRestartThenEveryStop(t *testing.T) {
 				t.Errorf("%d attempts: the stop must win over the restart; events %s", n, strings.Join(kinds(evs), " "))
 			}
 			proctest.NoLeftovers(t, 2*time.Second)
+		})
+	}
+}
+
+// pidOf returns the first process tagged for t whose command name is comm,
+// waiting up to 20s for it.
+func pidOf(t *testing.T, comm string) int {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, pid := range proctest.Tagged(proctest.Tag(t)) {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+			if strings.TrimSpace(string(b)) == comm {
+				return pid
+			}
+		}
+	}
+	t.Fatalf("no %s process", comm)
+	return 0
+}
+
+// waitBlockedWriting waits until pid, a process that writes without end,
+// has written nothing for a second: then it is blocked on a full pipe, and
+// everything between it and a stalled reader of events is full too.
+func waitBlockedWriting(t *testing.T, pid int) {
+	t.Helper()
+	written := func() string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+		if err != nil {
+			t.Fatalf("pid %d: %v", pid, err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "wchar:") {
+				return l
+			}
+		}
+		t.Fatalf("pid %d: no wchar in /proc/PID/io", pid)
+		return ""
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for last, still := "", 0; still < 10; time.Sleep(100 * time.Millisecond) {
+		if w := written(); w == last {
+			still++
+		} else {
+			last, still = w, 0
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d kept writing for 30s: nothing stalls", pid)
+		}
+	}
+}
+
+// waitGone waits up to d for pid to be gone (or a zombie).
+func waitGone(pid int, d time.Duration) bool {
+	for deadline := time.Now().Add(d); !proctest.Zombie(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
+// Issue 11 item 3: tether run -- yes | sleep 60. A host that does not
+// read tether's stdout must not keep a SIGTERM, or a second SIGINT, from
+// acting on the sidecar: events may wait, the stop may not. Once the host
+// goes away, tether exits.
+func TestStalledHostStops(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"SIGTERM", "second-SIGINT"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			argv := []string{"run", "--", "yes"}
+			if how == "second-SIGINT" { // a yes that ignores the stop signal
+				argv = []string{"run", "--grace", "60s", "--", "sh", "-c", "trap '' TERM INT; exec yes"}
+			}
+			cmd := tetherCmd(t, "", argv...)
+			r, w, err := os.Pipe() // the host: never reads
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = w, &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			exited := make(chan struct{})
+			go func() { cmd.Wait(); close(exited) }()
+			defer func() {
+				r.Close()
+				cmd.Process.Kill()
+				<-exited
+				proctest.NoLeftovers(t, 2*time.Second)
+			}()
+			yes := pidOf(t, "yes")
+			waitBlockedWriting(t, yes)
+			if how == "SIGTERM" {
+				cmd.Process.Signal(syscall.SIGTERM)
+			} else {
+				cmd.Process.Signal(syscall.SIGINT)
+				time.Sleep(500 * time.Millisecond) // the first one is taken: the stop began
+				cmd.Process.Signal(syscall.SIGINT)
+			}
+			if !waitGone(yes, 10*time.Second) {
+				t.Fatalf("yes still runs 10s after the %s while tether's stdout is blocked", how)
+			}
+			r.Close() // the host goes away: tether sees its stdout broken
+			select {
+			case <-exited:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("tether did not exit once its stdout was closed; stderr: %s", errb.String())
+			}
 		})
 	}
 }

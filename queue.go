@@ -1,0 +1,117 @@
+package tether
+
+import "sync"
+
+// Bounds of the event queue between a Run and its OnEvent goroutine.
+const (
+	// maxQueuedOutput is how many batches of output (each one read of a
+	// pipe, at most a few hundred KiB) may wait; past it the readers wait,
+	// and the sidecar blocks on its full pipe.
+	maxQueuedOutput = 16
+	// maxQueuedEvents is how many of the loop's own events may wait before
+	// the loop holds back the next attempt (see loop.roomForAttempt). The
+	// loop never waits inside an attempt: a host that stops reading events
+	// must not keep a stop from acting.
+	maxQueuedEvents = 256
+)
+
+// eventQueue carries deliveries from a Run to its OnEvent goroutine, in
+// order. Output batches wait for room; the loop's events never wait, so a
+// stalled OnEvent never blocks a stop, a kill or a reap.
+type eventQueue struct {
+	mu        sync.Mutex
+	items     []delivery
+	head      int // items[head:] are waiting
+	output    int // output batches waiting
+	events    int // loop events waiting
+	closed    bool
+	outRoom   *sync.Cond    // signalled when an output batch was taken
+	ready     chan struct{} // one token: something is waiting
+	eventRoom chan struct{} // one token: a loop event was taken
+}
+
+func newEventQueue() *eventQueue {
+	q := &eventQueue{ready: make(chan struct{}, 1), eventRoom: make(chan struct{}, 1)}
+	q.outRoom = sync.NewCond(&q.mu)
+	return q
+}
+
+// pushEvent queues one event of the loop (d.out is nil). It never waits.
+func (q *eventQueue) pushEvent(d delivery) {
+	q.mu.Lock()
+	q.items = append(q.items, d)
+	q.events++
+	q.mu.Unlock()
+	notify(q.ready)
+}
+
+// pushOutput queues a batch of output, waiting while maxQueuedOutput
+// batches wait already.
+func (q *eventQueue) pushOutput(b *outBatch) {
+	q.mu.Lock()
+	for q.output >= maxQueuedOutput && !q.closed {
+		q.outRoom.Wait()
+	}
+	q.items = append(q.items, delivery{out: b})
+	q.output++
+	q.mu.Unlock()
+	notify(q.ready)
+}
+
+// eventsWaiting reports how many loop events wait for OnEvent.
+func (q *eventQueue) eventsWaiting() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.events
+}
+
+// pop returns the next delivery, waiting for one; ok is false once the
+// queue is closed and empty.
+func (q *eventQueue) pop() (d delivery, ok bool) {
+	for {
+		q.mu.Lock()
+		if q.head < len(q.items) {
+			d = q.items[q.head]
+			q.items[q.head] = delivery{}
+			q.head++
+			if q.head == len(q.items) {
+				q.items, q.head = q.items[:0], 0
+			} else if q.head > 1024 && q.head*2 > len(q.items) {
+				q.items = append(q.items[:0], q.items[q.head:]...)
+				q.head = 0
+			}
+			if d.out != nil {
+				q.output--
+				q.outRoom.Signal()
+			} else {
+				q.events--
+				notify(q.eventRoom)
+			}
+			q.mu.Unlock()
+			return d, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return delivery{}, false
+		}
+		<-q.ready
+	}
+}
+
+// close ends the queue once what waits has been taken.
+func (q *eventQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.outRoom.Broadcast()
+	q.mu.Unlock()
+	notify(q.ready)
+}
+
+// notify leaves a token in c unless one is there.
+func notify(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
