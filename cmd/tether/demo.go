@@ -50,6 +50,9 @@ func cmdDemo(ctx context.Context, ppid int, args []string, stdin io.Reader, stdo
 	if len(rest) > 0 {
 		return fail(stderr, usagef("tether demo: takes no arguments, got %q; see tether demo --help", rest[0]))
 	}
+	if err := checkViewFlags("demo", pc, pc); err != nil {
+		return fail(stderr, err)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(stderr, "tether demo: cannot find tether's own executable to run as the demo sidecar: %v\n", err)
@@ -63,11 +66,13 @@ func cmdDemo(ctx context.Context, ppid int, args []string, stdin io.Reader, stdo
 		fmt.Fprintf(stderr, "tether demo: %v\n", err)
 		return 1
 	}
-	if pc.output != "json" && (pc.output == "text" || isTerminal(stdout)) {
+	if !pc.ui && pc.output != "json" && (pc.output == "text" || isTerminal(stdout)) {
 		fmt.Fprintln(stderr, "tether demo: supervising a built-in sidecar that serves /healthz on a free port.")
 		fmt.Fprintln(stderr, "Watch it get ready, crash, back off, restart, wedge (liveness fails), restart, and settle. Ctrl-C stops it cleanly.")
+		fmt.Fprintln(stderr, "Tip: tether demo --ui shows the same as a live view: a table of the sidecar's state, its log, and keys to restart, stop and start it.")
 	}
 	s := newSession([]*sidecarConfig{sc}, pc, stdin, stdout, stderr)
+	s.viewTitle = "demo: watch it get ready, crash, restart, wedge, recover"
 	s.onSpawned = func(c *car, ev tether.Event) {
 		if sup := c.sup.Load(); sup != nil {
 			sup.Write([]byte(demoRole(ev.Attempt) + "\n"))

@@ -88,5 +88,8 @@ func TestDemoText(t *testing.T) {
 	if !strings.Contains(p.errText(), "Ctrl-C") {
 		t.Errorf("no introduction on stderr: %q", p.errText())
 	}
+	if !strings.Contains(p.errText(), "tether demo --ui shows the same as a live view") {
+		t.Errorf("the introduction does not mention the live view: %q", p.errText())
+	}
 	proctest.NoLeftovers(t, 2*time.Second)
 }

@@ -88,6 +88,9 @@ func cmdRun(ctx context.Context, ppid int, args []string, stdin io.Reader, stdou
 		fmt.Fprint(stdout, commandHelp("run"))
 		return 0
 	}
+	if err == nil {
+		err = checkViewFlags("run", pc, pc)
+	}
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -153,6 +156,10 @@ func cmdUp(ctx context.Context, ppid int, args []string, stdin io.Reader, stdout
 			fmt.Fprintln(stderr, w)
 		}
 	}
+	pc.ui = flagProc.ui // a flag only
+	if err := checkViewFlags("up", flagProc, pc); err != nil {
+		return fail(stderr, err)
+	}
 	return newSession(sidecars, pc, stdin, stdout, stderr).run(ctx, ppid)
 }
 
@@ -191,6 +198,9 @@ Try it (each runs as printed; Ctrl-C stops it):
   tether demo
   tether run --port auto --ready 'http://127.0.0.1:{port}/' -- python3 -m http.server {port} --bind 127.0.0.1
   tether run --output text --restart on-failure -- sh -c 'echo hello; sleep 1; exit 3'
+
+On a terminal, add --ui to run, up or demo for a live view: a table of the
+sidecars, the log of the selected one, keys to restart, stop and start them.
 
 A host program spawns tether, reads one JSON event per line on stdout, and may
 write commands on stdin ({"cmd":"restart"}). With --lifeline stdin, closing
@@ -287,7 +297,9 @@ HTTP health checks on an automatic port. In about 20 seconds you see it become
 ready, crash, back off and restart, wedge so that its liveness probe fails, get
 restarted again, and then stay healthy. Press Ctrl-C to stop it: tether stops
 the sidecar and its worker process and leaves nothing behind. No files, no
-setup. With --output json you see the events a host program reads.
+setup. With --output json you see the events a host program reads; with --ui,
+a live view: the sidecar's state, pid, port, attempt and readiness in a table,
+its log below, and keys to restart (r), stop (x), start (s) it and quit (q).
 
 Flags:
 `)

@@ -31,6 +31,7 @@ type procConfig struct {
 	lifeline       string // "none" or "stdin"
 	exitWithParent bool
 	output         string // "json", "text", or "" for: text on a terminal, else json
+	ui             bool   // the live terminal view instead of the event stream (--ui)
 	where          map[string]string
 }
 
@@ -368,6 +369,13 @@ var processOptions = []option{
 	choiceOption("output", "json|text", "json unless stdout is a terminal",
 		"events as NDJSON for programs, or as coloured lines for people (NO_COLOR turns colour off)",
 		func(pc *procConfig) *string { return &pc.output }),
+	{flag: "ui", def: "off", proc: true, allow: allowBool,
+		help: "a live view for a terminal instead of the event stream: a table of the sidecars, the log of the selected one, keys to restart, stop, start and quit",
+		set: func(t target, v any) error {
+			b, err := boolValue(v)
+			t.pc.ui = b
+			return err
+		}},
 }
 
 // findOption returns the option with the given tether.toml key, or nil.

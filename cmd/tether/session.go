@@ -33,6 +33,9 @@ type session struct {
 	began          time.Time      // when run began: the since of a sidecar not started yet
 	wg             sync.WaitGroup // Run, Stop, Start, Restart and inbox goroutines
 
+	// viewTitle is what the live view (--ui) says it shows, after "tether".
+	viewTitle string
+
 	// onSpawned, if set, sees every spawned event on the sidecar's event
 	// goroutine (the demo uses it to tell each attempt what to act out).
 	onSpawned func(c *car, ev tether.Event)
@@ -162,18 +165,31 @@ func (s *session) run(ctx context.Context, ppid int) int {
 			output = "text"
 		}
 	}
+	cfgs := make([]*sidecarConfig, len(s.cars))
+	for i, c := range s.cars {
+		cfgs[i] = c.cfg
+	}
 	if output == "text" {
-		cfgs := make([]*sidecarConfig, len(s.cars))
-		for i, c := range s.cars {
-			cfgs[i] = c.cfg
-		}
 		f = newTextFormat(names, isTerminal(s.stdout) && !noColor()).withSidecars(cfgs)
+	}
+	var view *liveView // --ui: it, not stdout and stdin, sees events and gives commands
+	if s.proc.ui {
+		if err := checkLiveView(s.stdin, s.stdout); err != nil {
+			return fail(s.stderr, err)
+		}
+		view = newLiveView(names, s.stdin, s.stdout)
+		view.title = s.viewTitle
+		view.words = newTextFormat(names, false).withSidecars(cfgs)
 	}
 
 	brokenCh := make(chan struct{}, 1)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
+		if view != nil {
+			view.run(s.q, s.stderr)
+			return
+		}
 		writeEvents(s.q, s.stdout, f, func(err error) {
 			fmt.Fprintf(s.stderr, "tether: cannot write events to stdout (%v): stopping everything, as if tether's parent had gone\n", err)
 			brokenCh <- struct{}{}
@@ -198,7 +214,12 @@ func (s *session) run(ctx context.Context, ppid int) int {
 	stdinEnd := make(chan error, 1)
 	quit := make(chan struct{})
 	defer close(quit)
-	go readCommands(s.stdin, lines, stdinEnd, quit)
+	var viewInterrupts <-chan struct{}
+	if view != nil {
+		lines, viewInterrupts = view.commands, view.interrupts
+	} else {
+		go readCommands(s.stdin, lines, stdinEnd, quit)
+	}
 
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	s.runCtx = runCtx
@@ -221,6 +242,12 @@ func (s *session) run(ctx context.Context, ppid int) int {
 			}
 		case sig := <-sigCh:
 			if s.stopping && isInterrupt(sig) {
+				s.killAll()
+			} else {
+				s.beginStop("signal")
+			}
+		case <-viewInterrupts: // q or Ctrl-C in the live view: as SIGINT
+			if s.stopping {
 				s.killAll()
 			} else {
 				s.beginStop("signal")
