@@ -4,8 +4,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,74 +52,106 @@ func examplesIn(help string) []string {
 var readyLine = regexp.MustCompile(`"event":"ready"|\* ready[ ,(]`)
 
 // runExample runs a shell command line as a user would type it, with the
-// tether under test first in PATH, in dir, with stdin open: it waits (up
-// to a minute) until the command's output shows a ready sidecar, then
-// presses Ctrl-C (SIGINT) and waits for exit status 0 and for nothing to be
-// left. A command that ends by itself must end with status 0.
+// tether under test first in PATH, in dir, with stdin open, until its
+// output shows a ready sidecar; then presses Ctrl-C (see runUntilReady).
 func runExample(t *testing.T, dir, line string) string {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", "exec "+line)
+	// The shell of sh -c stands in for the user's interactive shell, which
+	// Ctrl-C does not end: the last command replaces it.
+	script := "exec " + line
+	if i := strings.LastIndex(line, " && "); i >= 0 {
+		script = line[:i] + " && exec " + line[i+4:]
+	}
+	cmd := exec.Command("sh", "-c", script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(tetherBin)+string(os.PathListSeparator)+os.Getenv("PATH"),
 		proctest.Env(t), "NO_COLOR=1")
-	stdin, err := cmd.StdinPipe() // open: --lifeline stdin must not end it
+	return runUntilReady(t, cmd, readyLine, line)
+}
+
+// runUntilReady starts cmd in a process group of its own, as a shell
+// starts a foreground job, with stdin open (so that --lifeline stdin does
+// not end it) and stdout and stderr read together. Once a line matches
+// ready (within a minute), it presses Ctrl-C: SIGINT to the whole group,
+// as a terminal does. The command must then exit with status 0 within 30s
+// and leave nothing running. A command that ends by itself before it is
+// ready must end with status 0. It returns everything the command wrote.
+func runUntilReady(t *testing.T, cmd *exec.Cmd, ready *regexp.Regexp, desc string) string {
+	t.Helper()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = w, w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		r.Close()
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
 	var out strings.Builder
-	ready := make(chan struct{})
+	readyCh := make(chan struct{})
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(nil, 16<<20)
-		once := sync.OnceFunc(func() { close(ready) })
-		for sc.Scan() {
+		defer r.Close()
+		br := bufio.NewReaderSize(r, 1<<16)
+		once := sync.OnceFunc(func() { close(readyCh) })
+		for {
+			line, err := br.ReadString('\n')
 			mu.Lock()
-			out.WriteString(sc.Text() + "\n")
+			out.WriteString(line)
 			mu.Unlock()
-			if readyLine.MatchString(sc.Text()) {
+			if ready.MatchString(line) {
 				once()
 			}
+			if err != nil {
+				return
+			}
 		}
-		io.Copy(io.Discard, stdout)
 	}()
 	text := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
 	exited := make(chan error, 1)
-	go func() { <-readDone; exited <- cmd.Wait() }()
+	go func() { exited <- cmd.Wait() }()
+	killAll := func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	}
 	select {
-	case <-ready:
-		cmd.Process.Signal(syscall.SIGINT)
+	case <-readyCh:
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 	case err := <-exited:
+		select {
+		case <-readDone:
+		case <-time.After(5 * time.Second):
+		}
 		if err != nil {
-			t.Fatalf("%s: ended with %v before it was ready:\n%s\nstderr: %s", line, err, text(), stderr.String())
+			t.Fatalf("%s: ended with %v before it was ready:\n%s", desc, err, text())
 		}
 		return text()
 	case <-time.After(time.Minute):
-		cmd.Process.Kill()
-		<-exited
-		t.Fatalf("%s: not ready within a minute:\n%s\nstderr: %s", line, text(), stderr.String())
+		killAll()
+		t.Fatalf("%s: not ready within a minute:\n%s", desc, text())
 	}
 	select {
 	case err := <-exited:
 		if err != nil {
-			t.Errorf("%s: after Ctrl-C: %v, want exit status 0:\n%s\nstderr: %s", line, err, text(), stderr.String())
+			t.Errorf("%s: after Ctrl-C: %v, want exit status 0:\n%s", desc, err, text())
 		}
 	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		<-exited
-		t.Fatalf("%s: did not exit within 30s of Ctrl-C:\n%s\nstderr: %s", line, text(), stderr.String())
+		killAll()
+		t.Fatalf("%s: did not exit within 30s of Ctrl-C:\n%s", desc, text())
+	}
+	select {
+	case <-readDone:
+	case <-time.After(5 * time.Second):
 	}
 	proctest.NoLeftovers(t, 2*time.Second)
 	return text()
