@@ -128,6 +128,21 @@ func helperMain(mode string, args []string) {
 		c.Write([]byte("STATUS=warming up\nREADY=1\nMAINPID=1\n"))
 		c.Close()
 		select {}
+	case "watchdog": // READY=1, then WATCHDOG=1 every args[0] for args[1], then silence
+		every, _ := time.ParseDuration(args[0])
+		feed, _ := time.ParseDuration(args[1])
+		c, err := net.Dial("unixgram", os.Getenv("NOTIFY_SOCKET"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(5)
+		}
+		fmt.Println("WATCHDOG_USEC=" + os.Getenv("WATCHDOG_USEC"))
+		c.Write([]byte("READY=1"))
+		for end := time.Now().Add(feed); time.Now().Before(end); time.Sleep(every) {
+			c.Write([]byte("WATCHDOG=1"))
+		}
+		fmt.Println("wedged")
+		select {}
 	case "exit-after": // sleep args[0] then exit args[1]
 		d, _ := time.ParseDuration(args[0])
 		time.Sleep(d)

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"tether.dev/tether/internal/probe"
 	"tether.dev/tether/internal/proc"
 )
 
@@ -330,6 +331,7 @@ type attempt struct {
 	readers chan struct{}   // one value per output reader that finished
 	readyCh chan error      // readiness result
 	liveCh  chan error      // liveness gave up: unhealthy
+	notify  *probe.Notify   // the notify socket, with a notify probe
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup     // every goroutine watching the attempt
 	actx    context.Context    // ends when the attempt's probes must stop
@@ -410,7 +412,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 		n: l.attempt, g: g, pid: g.Pid(), port: port, start: l.s.now(), p: p,
 		exitCh: make(chan exitStatus, 1), goneCh: make(chan struct{}, 1),
 		readers: make(chan struct{}, 2), readyCh: make(chan error, 1), liveCh: make(chan error, 1),
-		cancel: cancel, actx: actx, wctx: wctx, wcancel: wcancel,
+		cancel: cancel, actx: actx, wctx: wctx, wcancel: wcancel, notify: rp.notify,
 	}
 	a.tail = &tailRing{}
 	l.s.pid.Store(int64(a.pid))
@@ -513,7 +515,13 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 		case <-w.readyLimit.C:
 			l.onReady(w, fmt.Errorf("%s not ready after %v", l.spec.Ready, l.spec.ReadyTimeout))
 		case err := <-a.liveCh:
-			l.onUnhealthy(w, err)
+			l.onUnhealthy(w, err, l.spec.LiveFailures)
+		case <-w.pings:
+			w.watchdog.Stop()
+			w.watchdog = l.s.clock().NewTimer(l.spec.Watchdog)
+		case <-timerC(w.watchdog):
+			w.stopWatchdog()
+			l.onUnhealthy(w, fmt.Errorf("watchdog: no WATCHDOG=1 for %v", l.spec.Watchdog), 1)
 		}
 	}
 	return l.endAttempt(w)
@@ -533,6 +541,23 @@ type attemptWatch struct {
 	readyAt    time.Time
 	readyLimit *time.Timer      // the deadline of a pushed readiness
 	drain      <-chan time.Time // the end of reading pipes held outside the tree
+	watchdog   clockTimer       // once ready, with a watchdog: WATCHDOG=1 is due
+	pings      <-chan struct{}  // WATCHDOG=1 arrived, while the watchdog runs
+}
+
+func (w *attemptWatch) stopWatchdog() {
+	if w.watchdog != nil {
+		w.watchdog.Stop()
+	}
+	w.watchdog, w.pings = nil, nil
+}
+
+// timerC is t's channel, or nil for no timer.
+func timerC(t clockTimer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C()
 }
 
 func (l *loop) newWatch(a *attempt) *attemptWatch {
@@ -564,6 +589,7 @@ func (l *loop) beginStop(w *attemptWatch, why endReason, err error) {
 		return
 	}
 	w.a.cancel() // probes end
+	w.stopWatchdog()
 	l.setState(StateStopping)
 	w.stop.Begin(!w.exited)
 }
@@ -624,16 +650,21 @@ func (l *loop) onReady(w *attemptWatch, err error) {
 	w.readyLimit.Stop()
 	l.setStateAfter(Event{Kind: EventReady, Pid: a.pid, Attempt: a.n, After: w.readyAt.Sub(a.start)}, StateRunning)
 	l.startLive(a)
+	if l.spec.Watchdog > 0 && a.notify != nil {
+		w.watchdog = l.s.clock().NewTimer(l.spec.Watchdog)
+		w.pings = a.notify.Watchdog()
+	}
 }
 
-// onUnhealthy: liveness failed.
-func (l *loop) onUnhealthy(w *attemptWatch, err error) {
+// onUnhealthy: liveness failed failures times in a row, or the watchdog
+// was not fed.
+func (l *loop) onUnhealthy(w *attemptWatch, err error, failures int) {
 	if w.stop.Begun() || w.exited {
 		return
 	}
 	a := w.a
 	l.st.Ready = false
-	l.emitStatus(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.n, Failures: l.spec.LiveFailures, Err: err})
+	l.emitStatus(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.n, Failures: failures, Err: err})
 	l.beginStop(w, endUnhealthy, fmt.Errorf("%w: %w", ErrUnhealthy, err))
 }
 

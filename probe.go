@@ -56,8 +56,11 @@ func LogProbe(re *regexp.Regexp) Probe {
 }
 
 // NotifyProbe (readiness only) is healthy once the sidecar sends READY=1 to
-// the unix datagram socket named in its $NOTIFY_SOCKET, as systemd's
-// sd_notify does.
+// the socket named in its $NOTIFY_SOCKET, as systemd's sd_notify does: a
+// unix datagram socket, or on Windows a named pipe
+// (\\.\pipe\tether-notify-...) that the sidecar opens for writing, writes
+// one message to, and closes, once per message. The same socket takes
+// WATCHDOG=1 (see Spec.Watchdog).
 func NotifyProbe() Probe { return Probe{kind: probeNotify, text: "notify"} }
 
 // FuncProbe is healthy when f returns nil. f must return when ctx is done.

@@ -164,6 +164,9 @@ func (l *loop) sidecarEnv(port int) []string {
 	if l.spec.StopRequest != "" {
 		env = append(env, envStopRequest+"="+l.spec.StopRequest)
 	}
+	if l.spec.Watchdog > 0 {
+		env = append(env, envWatchdog+"="+strconv.FormatInt(l.spec.Watchdog.Microseconds(), 10))
+	}
 	return env
 }
 

@@ -125,6 +125,14 @@ type Spec struct {
 	// LiveFailures is how many consecutive failed liveness checks make the
 	// attempt unhealthy. Zero means 3.
 	LiveFailures int
+
+	// Watchdog, when positive, needs Ready to be NotifyProbe: once ready,
+	// the sidecar must send WATCHDOG=1 on its notify socket at least once
+	// every Watchdog, or the attempt is unhealthy (an error that says
+	// watchdog) and is stopped and restarted as for failed liveness. The
+	// sidecar finds the interval in $WATCHDOG_USEC, in microseconds, as
+	// systemd gives it. Zero means no watchdog.
+	Watchdog time.Duration
 }
 
 // PortAuto as Spec.Port picks a free loopback TCP port for every attempt.
@@ -253,6 +261,12 @@ func (s *Spec) Validate() error {
 		if d.d < 0 {
 			return bad(d.name, d.d.String(), "must not be negative (zero means the default)")
 		}
+	}
+	if s.Watchdog < 0 || (s.Watchdog > 0 && s.Watchdog < time.Millisecond) {
+		return bad("Watchdog", s.Watchdog.String(), "want at least 1ms (zero means none)")
+	}
+	if s.Watchdog > 0 && s.Ready.kind != probeNotify {
+		return bad("Watchdog", s.Watchdog.String(), "needs Ready to be the notify probe: WATCHDOG=1 arrives on the notify socket")
 	}
 	if !containmentSupported(s.Containment) {
 		return bad("Containment", s.Containment.String(), "want auto or group; cgroup and subreaper exist on Linux only, and Windows has auto only")

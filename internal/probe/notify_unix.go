@@ -3,6 +3,7 @@
 package probe
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -46,25 +47,20 @@ func listenNotifyIn(base string) (*Notify, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("probe: notify socket: %w", err)
 	}
-	n := &Notify{
-		dir:   dir,
-		path:  path,
-		conn:  conn,
-		ready: make(chan struct{}),
-		done:  make(chan struct{}),
-	}
-	go n.loop()
+	n := newNotify(path)
+	n.stop = conn.Close
+	n.cleanup = func() error { return errors.Join(os.Remove(path), os.Remove(dir)) }
+	go n.loop(conn)
 	return n, nil
 }
 
 // loop reads datagrams until the socket is closed.
-func (n *Notify) loop() {
+func (n *Notify) loop(conn *net.UnixConn) {
 	defer close(n.done)
 	buf := make([]byte, maxDatagram+1)
 	oob := make([]byte, unix.CmsgSpace(64*4))
-	ready := false
 	for {
-		nr, noob, flags, _, err := n.conn.ReadMsgUnix(buf, oob)
+		nr, noob, flags, _, err := conn.ReadMsgUnix(buf, oob)
 		if noob > 0 {
 			closeRights(oob[:noob])
 		}
@@ -73,13 +69,10 @@ func (n *Notify) loop() {
 			// come, and Close still cleans up.
 			return
 		}
-		if ready || flags&unix.MSG_TRUNC != 0 || nr > maxDatagram {
+		if flags&unix.MSG_TRUNC != 0 || nr > maxDatagram {
 			continue
 		}
-		if hasReady(buf[:nr]) {
-			ready = true
-			close(n.ready)
-		}
+		n.handle(buf[:nr])
 	}
 }
 

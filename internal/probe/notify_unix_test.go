@@ -193,22 +193,3 @@ func TestNotifyUsesXDGRuntimeDir(t *testing.T) {
 		t.Errorf("with a relative $XDG_RUNTIME_DIR, path %s is not under %s", n.Path(), os.TempDir())
 	}
 }
-
-func TestHasReady(t *testing.T) {
-	t.Parallel()
-	for msg, want := range map[string]bool{
-		"READY=1":                   true,
-		"READY=1\n":                 true,
-		"STATUS=x\nREADY=1":         true,
-		"READY=1\nSTATUS=x":         true,
-		"STATUS=READY=1":            false,
-		"READY=10":                  false,
-		"":                          false,
-		"\n\n":                      false,
-		"MAINPID=1\nREADY=1\nX=y\n": true,
-	} {
-		if got := hasReady([]byte(msg)); got != want {
-			t.Errorf("hasReady(%q) = %v", msg, got)
-		}
-	}
-}
