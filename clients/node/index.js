@@ -188,12 +188,18 @@ export class Tether extends EventEmitter {
     this.#exitInfo = info;
     this.#current.ready = false;
     this.#current.pid = null;
-    const how = info.error ? `could not be started: ${info.error.message}` : info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code}`;
-    const err = () => new TetherError(`tether-host: tether ${how}`, { exit: info, event: this.#gaveUp ?? undefined, stderr: this.#stderr });
-    for (const w of this.#readyWaiters.splice(0)) w.reject(err());
-    for (const w of this.#statusWaiters.splice(0)) w.reject(err());
+    for (const w of this.#readyWaiters.splice(0)) w.reject(this.#goneError());
+    for (const w of this.#statusWaiters.splice(0)) w.reject(this.#goneError());
     for (const it of this.#iterators) it.end();
     this.emit('exit', info);
+  }
+
+  // #goneError says how tether ended, with the gave_up event and its stderr.
+  #goneError() {
+    const info = this.#exitInfo;
+    const how = info.error ? `could not be started: ${info.error.message}` : info.signal ? `was killed by ${info.signal}` : `exited with status ${info.code}`;
+    const gaveUp = this.#gaveUp ? ` after ${this.#gaveUp.name || 'the sidecar'} gave up: ${this.#gaveUp.error}` : '';
+    return new TetherError(`tether-host: tether ${how}${gaveUp}`, { exit: info, event: this.#gaveUp ?? undefined, stderr: this.#stderr });
   }
 
   /**
@@ -204,7 +210,7 @@ export class Tether extends EventEmitter {
   ready({ timeoutMs } = {}) {
     const cur = this.#current;
     if (cur.ready) return Promise.resolve({ port: cur.port, pid: cur.pid, attempt: cur.attempt });
-    if (this.#exitInfo) return Promise.reject(new TetherError('tether-host: tether is gone', { exit: this.#exitInfo, event: this.#gaveUp ?? undefined, stderr: this.#stderr }));
+    if (this.#exitInfo) return Promise.reject(this.#goneError());
     return this.#wait(this.#readyWaiters, timeoutMs, 'ready');
   }
 
@@ -225,9 +231,8 @@ export class Tether extends EventEmitter {
 
   /** Sends one command; resolves once it is written, rejects if tether is gone. */
   send(cmd) {
-    if (this.#exitInfo || !this.#child.stdin.writable) {
-      return Promise.reject(new TetherError('tether-host: tether is gone', { exit: this.#exitInfo ?? undefined, stderr: this.#stderr }));
-    }
+    if (this.#exitInfo) return Promise.reject(this.#goneError());
+    if (!this.#child.stdin.writable) return Promise.reject(new TetherError('tether-host: tether is stopping: its stdin is closed'));
     return new Promise((resolve, reject) => {
       this.#child.stdin.write(JSON.stringify(cmd) + '\n', (e) => (e ? reject(new TetherError(`tether-host: writing to tether: ${e.message}`)) : resolve()));
     });
