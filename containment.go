@@ -64,24 +64,18 @@ func (c Containment) procMode() proc.Mode {
 	return proc.ModeAuto
 }
 
-// RunWatcherIfRequested lets tether protect against the host's own death.
-// Call it first thing in main, before anything with side effects:
+// RunWatcherIfRequested does nothing, and is kept so that hosts written for
+// earlier versions still build. Every Go program that imports tether is its
+// own watcher without any call: tether re-executes the host's executable as
+// one small watcher process per host, which the package's initialisation
+// (before main, before the initialisers of packages that import tether)
+// turns into the watcher. The watcher holds a lifeline pipe from the host
+// and, when the host dies — even by SIGKILL — kills every sidecar tree the
+// host had not stopped, cgroup and all. The spawned event says whether it
+// covers an attempt (Event.Containment ends in "+watcher", or in
+// "+no-watcher" followed by an error event matching ErrNoWatcher that says
+// why and what would fix it). See docs/containment.md.
 //
-//	func main() {
-//		tether.RunWatcherIfRequested()
-//		...
-//	}
-//
-// In the host it returns at once. With it in place, tether starts one small
-// watcher process per host (a re-execution of the host's executable, which
-// this call turns into the watcher and never returns from): it holds a
-// lifeline pipe from the host and, when the host dies — even by SIGKILL —
-// kills every sidecar tree the host had not stopped, cgroup and all (its
-// spawned event then reports containment "...+watcher"). Without the call,
-// tether runs no watcher and the host's death takes down only what the
-// operating system kills by itself: on Linux the direct child
-// (parent-death signal), on Windows the whole tree (job object). See
-// docs/containment.md.
-//
-// On Windows it does nothing: the job object does the watcher's work.
+// Deprecated: the watcher starts from package initialisation; there is
+// nothing to call.
 func RunWatcherIfRequested() { proc.RunWatcherIfRequested() }

@@ -5,10 +5,12 @@ package tether
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,14 +20,11 @@ import (
 	"tether.dev/tether/internal/proctest"
 )
 
-// The test binary is also a host that calls RunWatcherIfRequested first
-// thing, as a host's main should: a process started as a watcher never gets
-// further. It runs from init, before TestMain, and so do the helper modes
-// below (other modes fall through to helperMain).
+// The test binary is also a host, and so its own watcher: a process started
+// as one never gets here (internal/proc's init runs it). The helper modes
+// below run from init, before TestMain (other modes fall through to
+// helperMain).
 func init() {
-	if os.Getenv("TETHER_TEST_NO_WATCHER") == "" {
-		RunWatcherIfRequested()
-	}
 	switch os.Getenv("TETHER_TEST_HELPER") {
 	case "forktree":
 		forkTreeMain(os.Args[1:])
@@ -99,6 +98,8 @@ func containmentHostMain(args []string) {
 				fmt.Printf("spawned %d %s\n", e.Pid, e.Containment)
 			case e.Kind == EventStdout && string(e.Data) == "up":
 				fmt.Println("up")
+			case e.Kind == EventError && errors.Is(e.Err, ErrNoWatcher):
+				fmt.Printf("no-watcher %s\n", e.Err)
 			case e.Kind == EventError:
 				fmt.Fprintln(os.Stderr, e.Err)
 			}
@@ -206,8 +207,10 @@ func TestContainmentGroupLimits(t *testing.T) {
 
 // startHost starts the test binary as a host supervising a forktree sidecar
 // in mode, and returns it once the tree is up, with the spawned event's pid
-// and containment. The test's cleanup kills whatever is left.
-func startHost(t *testing.T, mode Containment, watcher bool, descendants ...string) (host *exec.Cmd, child int, containment string) {
+// and containment, and the no-watcher error it reported, if any. Without
+// watcher, the host has TETHER_WATCHER=off in its environment. The test's
+// cleanup kills whatever is left.
+func startHost(t *testing.T, mode Containment, watcher bool, descendants ...string) (host *exec.Cmd, child int, containment, noWatcher string) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -216,7 +219,7 @@ func startHost(t *testing.T, mode Containment, watcher bool, descendants ...stri
 	host = exec.Command(exe, append([]string{mode.String()}, descendants...)...)
 	host.Env = append(os.Environ(), "TETHER_TEST_HELPER=containment-host", proctest.Env(t), "TETHER_TEST_FORK=setsid")
 	if !watcher {
-		host.Env = append(host.Env, "TETHER_TEST_NO_WATCHER=1")
+		host.Env = append(host.Env, "TETHER_WATCHER=off")
 	}
 	host.Stderr = os.Stderr
 	out, err := host.StdoutPipe()
@@ -250,8 +253,11 @@ func startHost(t *testing.T, mode Containment, watcher bool, descendants ...stri
 				child, _ = strconv.Atoi(f[1])
 				containment = f[2]
 			}
+			if rest, ok := strings.CutPrefix(l, "no-watcher "); ok {
+				noWatcher = rest
+			}
 			if l == "up" {
-				return host, child, containment
+				return host, child, containment, noWatcher
 			}
 		case <-timeout:
 			t.Fatal("host's tree not up after 20s")
@@ -270,7 +276,10 @@ func TestContainmentHostKilled(t *testing.T) {
 			if mode == ContainmentCgroup && !cgroupWritable(t) {
 				t.Skip("no writable cgroup v2 here")
 			}
-			host, _, containment := startHost(t, mode, true, "bg", "setsid", "double", "stubborn")
+			host, _, containment, noWatcher := startHost(t, mode, true, "bg", "setsid", "double", "stubborn")
+			if noWatcher != "" {
+				t.Errorf("host reported %q", noWatcher)
+			}
 			if want := mode.String() + "+watcher"; containment != want {
 				t.Errorf("spawned with containment %q, want %q", containment, want)
 			}
@@ -285,15 +294,19 @@ func TestContainmentHostKilled(t *testing.T) {
 	}
 }
 
-// Without RunWatcherIfRequested the host still runs its sidecars (no
-// watcher in the containment), and its death by SIGKILL takes down the
-// direct child only (parent-death signal): that is what the docs promise
-// for a host that does not make the call.
+// A host that cannot run the watcher (here: TETHER_WATCHER=off in its
+// environment) still runs its sidecars, and says so: the spawned event's
+// containment ends in "+no-watcher" and an error event names the fix. Its
+// death by SIGKILL takes down the direct child only (parent-death signal):
+// what the docs promise for such a host.
 func TestContainmentHostKilledWithoutWatcher(t *testing.T) {
 	t.Parallel()
-	host, child, containment := startHost(t, ContainmentGroup, false, "bg")
-	if containment != "group" {
-		t.Errorf("spawned with containment %q, want group", containment)
+	host, child, containment, noWatcher := startHost(t, ContainmentGroup, false, "bg")
+	if containment != "group+no-watcher" {
+		t.Errorf("spawned with containment %q, want group+no-watcher", containment)
+	}
+	if !strings.Contains(noWatcher, "TETHER_WATCHER=off") || !strings.Contains(noWatcher, "unset TETHER_WATCHER") {
+		t.Errorf("no-watcher error %q, want the cause and the fix", noWatcher)
 	}
 	host.Process.Signal(syscall.SIGKILL)
 	host.Wait()
@@ -333,4 +346,93 @@ func killLeftovers(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// readmeServer is the sidecar the README's Go program runs (python3 -u
+// server.py --port PORT): it starts a grandchild and a setsid'd grandchild,
+// answers /health, and prints "up".
+const readmeServer = `import http.server, subprocess, sys
+port = int(sys.argv[sys.argv.index("--port") + 1])
+subprocess.Popen(["sleep", "600"])
+subprocess.Popen(["sleep", "601"], start_new_session=True)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+print("up")
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+`
+
+// A Go program that does what the README's "From Go" section shows, and
+// nothing more, leaves nothing behind when it is killed with SIGKILL: the
+// watcher is the default, with no call to make. The test builds that
+// program and kills it once its sidecar is ready and has started its
+// grandchildren.
+func TestREADMEHostKilled(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Fatal("the README's sidecar needs python3:", err)
+	}
+	gotool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal("building the README's program needs the go command:", err)
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "host")
+	build := exec.Command(gotool, "build", "-o", exe, "./testdata/readmehost")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "server.py"), []byte(readmeServer), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	host := exec.Command(exe)
+	host.Dir = dir
+	host.Env = append(os.Environ(), proctest.Env(t))
+	logs, err := host.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		host.Process.Kill()
+		host.Wait()
+		killLeftovers(t)
+	})
+	lines := make(chan string, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(logs)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	up, ready := false, false
+	for timeout := time.After(20 * time.Second); !up || !ready; {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the host ended before its sidecar was ready")
+			}
+			up = up || strings.HasSuffix(l, " stdout up")
+			ready = ready || strings.HasSuffix(l, " ready ")
+			if strings.Contains(l, " error ") {
+				t.Errorf("host logged %q", l)
+			}
+		case <-timeout:
+			t.Fatal("the README's sidecar not up and ready after 20s")
+		}
+	}
+	// host, watcher, python3, two sleeps
+	if n := len(proctest.Tagged(proctest.Tag(t))); n < 5 {
+		t.Fatalf("%d tagged processes before the kill, want at least 5", n)
+	}
+	host.Process.Signal(syscall.SIGKILL)
+	host.Wait()
+	proctest.NoLeftovers(t, time.Second)
 }

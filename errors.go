@@ -3,6 +3,8 @@ package tether
 import (
 	"errors"
 	"fmt"
+
+	"tether.dev/tether/internal/proc"
 )
 
 var (
@@ -26,6 +28,12 @@ var (
 	// ErrUnhealthy is matched by the error of an attempt stopped for failed
 	// liveness.
 	ErrUnhealthy = errors.New("tether: unhealthy")
+	// ErrNoWatcher is matched by the error event that follows the spawned
+	// event of an attempt no watcher covers (its Containment ends in
+	// "+no-watcher"): should the host be killed with SIGKILL, what the
+	// sidecar started would survive it. The error says why and what would
+	// fix it. See docs/containment.md.
+	ErrNoWatcher = proc.ErrNoWatcher
 )
 
 // ExitError reports a child that exited with a non-zero status or was

@@ -75,9 +75,11 @@ type Event struct {
 	Port int // spawned: the attempt's port, or 0
 
 	// Containment names how the attempt's tree is held (spawned): "cgroup",
-	// "subreaper" or "group" on unix, "job-object" on Windows, followed by
-	// "+watcher" when a watcher process will empty it should the host die
-	// (see RunWatcherIfRequested).
+	// "subreaper" or "group" on unix, followed by "+watcher" when a watcher
+	// process will empty it should the host die, or by "+no-watcher" when
+	// none will (an error event matching ErrNoWatcher then says why, and
+	// what would fix it); "job-object" on Windows, where the kernel does the
+	// watcher's work.
 	Containment string
 
 	// Data is one chunk of output (stdout, stderr), without its newline.

@@ -29,6 +29,8 @@ type loop struct {
 	result   error       // what Run returns, once supervision ends
 	st       Status      // the status, sent along with each event that changes it
 
+	noWatcher string // the last no-watcher cause reported, so as to say it once
+
 	// Requests that have come in but are not carried out yet.
 	stopWaiters  []command // closed when the sidecar is stopped
 	startWaiters []command // closed when the next attempt has been spawned
@@ -420,6 +422,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	l.s.group.Store(g)
 	l.st.Pid, l.st.Port = a.pid, port
 	l.emitStatus(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port, Containment: g.Mode()})
+	l.reportWatcher(a)
 
 	spawnWatcher := a.goWatch
 	var onLine func([]byte)
@@ -445,6 +448,19 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	a.closers = append(a.closers, rp.close)
 	l.startReady(actx, a, rp)
 	return a, nil
+}
+
+// reportWatcher follows the spawned event of an attempt that no watcher
+// covers with an error event that says why and what would fix it: once per
+// Run for each distinct cause.
+func (l *loop) reportWatcher(a *attempt) {
+	err := a.g.WatcherErr()
+	if err == nil || err.Error() == l.noWatcher {
+		return
+	}
+	l.noWatcher = err.Error()
+	l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n,
+		Err: fmt.Errorf("tether: if this host is killed with SIGKILL, processes the sidecar started may survive it: %w", err)})
 }
 
 func statusOf(st *os.ProcessState, at time.Time) exitStatus {

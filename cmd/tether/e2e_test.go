@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -966,15 +967,14 @@ func TestUpInterleavedFlood(t *testing.T) {
 	proctest.NoLeftovers(t, 2*time.Second)
 }
 
-// tether itself killed with SIGKILL: its watcher (RunWatcherIfRequested in
-// main) empties the sidecar's tree, grandchildren and a setsid'd one
-// included.
+// tether itself killed with SIGKILL: its watcher empties the sidecar's
+// tree, grandchildren and a setsid'd one included.
 func TestTetherKilled(t *testing.T) {
 	t.Parallel()
 	p := startTether(t, "", "run", "--", "sh", "-c", "sleep 600 & setsid sleep 601 & echo up; wait")
 	sp, _ := p.waitKind(20*time.Second, 0, "spawned")
-	if c := sp.str("containment"); !strings.HasSuffix(c, "+watcher") {
-		t.Skipf("no watcher in this containment (%q): the library cannot empty the tree after tether's death here", c)
+	if c := sp.str("containment"); !strings.HasSuffix(c, "+watcher") || strings.HasSuffix(c, "+no-watcher") {
+		t.Fatalf("spawned with containment %q, want a watcher", c)
 	}
 	p.waitFor(20*time.Second, 0, "up", func(e event) bool { return e.str("line") == "up" })
 	if n := len(proctest.Tagged(proctest.Tag(t))); n < 4 { // tether, its watcher, sh, two sleeps
@@ -984,4 +984,46 @@ func TestTetherKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	proctest.NoLeftovers(t, 3*time.Second)
+}
+
+// A tether that cannot run its watcher says so: the spawned event's
+// containment ends in "+no-watcher", and an error event says why and names
+// the fix. Two causes: too few file descriptors for the watcher's pipes
+// (ulimit -n 20, which once dropped the watcher silently), and the watcher
+// switched off in the environment.
+func TestNoWatcherReported(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows needs no watcher: the job object kills the tree")
+	}
+	for _, tc := range []struct {
+		name, fix string
+		prefix    []string // runs tether
+		env       string
+	}{
+		{"fd-limit", "ulimit -n", []string{"/bin/sh", "-c", `ulimit -n 20 && exec "$0" "$@"`, tetherBin}, ""},
+		{"off", "unset TETHER_WATCHER", []string{tetherBin}, "TETHER_WATCHER=off"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(tc.prefix[0], append(tc.prefix[1:], "run", "--restart", "never", "--", "true")...)
+			cmd.Dir = t.TempDir()
+			cmd.Env = append(os.Environ(), proctest.Env(t), tc.env)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			runBounded(t, cmd, 30*time.Second, &errb)
+			evs := decodeAll(t, out.String())
+			i := slices.IndexFunc(evs, func(e event) bool { return e.kind() == "spawned" })
+			if i < 0 || i+1 >= len(evs) {
+				t.Fatalf("no spawned event followed by another:\n%s\nstderr: %s", out.String(), errb.String())
+			}
+			if c := evs[i].str("containment"); !strings.HasSuffix(c, "+no-watcher") {
+				t.Errorf("spawned with containment %q, want it to end in +no-watcher", c)
+			}
+			if e := evs[i+1]; e.kind() != "error" || !strings.Contains(e.str("error"), "no watcher") || !strings.Contains(e.str("error"), tc.fix) {
+				t.Errorf("after spawned: %s %q, want an error naming the fix %q", e.kind(), e.str("error"), tc.fix)
+			}
+			proctest.NoLeftovers(t, 2*time.Second)
+		})
+	}
 }

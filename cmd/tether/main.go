@@ -21,15 +21,13 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-
-	"tether.dev/tether"
 )
 
 // main is tether: everything happens in run.
 func main() {
-	// First: tether re-executes itself as the watcher that empties the
-	// sidecars' trees should tether be killed; that process never returns.
-	tether.RunWatcherIfRequested()
+	// tether re-executes itself as the watcher that empties the sidecars'
+	// trees should tether be killed: package tether's initialisation runs
+	// that process, which never gets here.
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -18,10 +18,9 @@ import (
 )
 
 // The test binary plays the children (helper modes, chosen by
-// PROC_TEST_HELPER) and, like a host should, calls RunWatcherIfRequested
-// first, so that it can be its own watcher.
+// PROC_TEST_HELPER). Like any program that imports this package, it is also
+// its own watcher: the package's init turns it into one when asked.
 func init() {
-	RunWatcherIfRequested()
 	switch os.Getenv("PROC_TEST_HELPER") {
 	case "":
 		return

@@ -120,9 +120,14 @@ func (g *Group) Release() { g.sys.release() }
 
 // Mode names the containment in use for this group: "cgroup", "subreaper"
 // or "group" on unix, followed by "+watcher" when a watcher process will
-// empty the unit should the host die ("cgroup+watcher"); "job-object" on
-// Windows.
+// empty the unit should the host die ("cgroup+watcher"), or by "+no-watcher"
+// when none will (WatcherErr says why); "job-object" on Windows.
 func (g *Group) Mode() string { return g.sys.mode() }
+
+// WatcherErr returns nil when the unit needs no watcher (Windows) or one
+// covers it, and otherwise a *NoWatcherError (matching ErrNoWatcher) that
+// says why none does and what would fix it.
+func (g *Group) WatcherErr() error { return g.sys.watcherErr() }
 
 // InterruptRead unblocks a pending or future Read on the read end r of a
 // pipe that a lingering descendant holds open. On unix the read is

@@ -25,7 +25,7 @@ type sysGroup struct {
 	pgid     int
 	id       string      // the attempt's tag: see attemptEnv
 	c        container   // nil: the process group alone
-	watched  bool        // the host's watcher empties the unit if the host dies
+	watchErr error       // nil: the host's watcher empties the unit if the host dies
 	killing  atomic.Bool // a kill was asked for: alive kills stragglers again
 	released atomic.Bool
 }
@@ -83,7 +83,7 @@ func (s *sysGroup) start(g *Group, a Attr) error {
 		// The watcher hears of the attempt before its child exists:
 		// should the host die in between, the tag and the cgroup are
 		// enough to find everything.
-		s.watched = host.watch.watch(s.id, watchEntry{cgroup: cg})
+		s.watchErr = host.watch.watch(s.id, watchEntry{cgroup: cg})
 		err := cmd.Start()
 		if err != nil && a.Containment == ModeAuto && c != nil && c.mode() == ModeCgroup {
 			// Starting into the cgroup may be what failed (clone3
@@ -102,8 +102,8 @@ func (s *sysGroup) start(g *Group, a Attr) error {
 		if c != nil {
 			c.started(s.pgid)
 		}
-		if s.watched {
-			s.watched = host.watch.watch(s.id, watchEntry{pgid: s.pgid, cgroup: cg})
+		if s.watchErr == nil {
+			s.watchErr = host.watch.watch(s.id, watchEntry{pgid: s.pgid, cgroup: cg})
 		}
 		return nil
 	}
@@ -187,11 +187,13 @@ func (s *sysGroup) mode() string {
 	if s.c != nil {
 		m = s.c.mode()
 	}
-	if s.watched {
-		return m.String() + "+watcher"
+	if s.watchErr != nil {
+		return m.String() + "+no-watcher"
 	}
-	return m.String()
+	return m.String() + "+watcher"
 }
+
+func (s *sysGroup) watcherErr() error { return s.watchErr }
 
 func interruptRead(r *os.File) {
 	_ = r.SetReadDeadline(time.Now())

@@ -215,6 +215,8 @@ func (s *sysGroup) release() {
 
 func (s *sysGroup) mode() string { return "job-object" }
 
+func (s *sysGroup) watcherErr() error { return nil }
+
 // interruptRead closes r: a Windows pipe cannot be polled, so a blocked
 // ReadFile is ended only by closing the handle.
 func interruptRead(r *os.File) { _ = r.Close() }

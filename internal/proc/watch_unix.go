@@ -4,6 +4,7 @@ package proc
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,22 +12,21 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
 
 // host is what is inherently one per host process. It is the package's only
 // mutable state, and nothing in it exists before it is needed:
-//   - capable: RunWatcherIfRequested has run in this process, so its
-//     executable knows how to be a watcher and may be re-executed as one;
+//   - blocked: why this process cannot run a watcher at all (see
+//     watcherBlocked), or nil; set once by the package's init;
 //   - watch: the watcher process, shared by every Launcher of the process,
 //     started with the first attempt and stopped when the last Launcher
 //     closes;
 //   - subreaper: the host's PR_SET_CHILD_SUBREAPER attribute (Linux), set
 //     while any attempt in ModeSubreaper lives.
 var host struct {
-	capable   atomic.Bool
+	blocked   error
 	watch     watchHub
 	subreaper subreaperFlag
 }
@@ -83,15 +83,20 @@ func (h *watchHub) release() {
 	clear(h.entries)
 }
 
-// watch records (or updates) attempt id and reports whether a watcher now
-// covers it. It starts the watcher on first need; without RunWatcherIfRequested
-// in this process, or when the watcher cannot start, it reports false and the
-// attempt goes unwatched.
-func (h *watchHub) watch(id string, e watchEntry) bool {
+// watch records (or updates) attempt id and returns nil when a watcher now
+// covers it, or an error matching ErrNoWatcher that says why none does and
+// what would fix it. It starts the watcher on first need. A start that failed
+// for want of a resource (file descriptors, processes, memory) is tried again
+// at the next attempt; any other failure stands until the last Launcher
+// closes.
+func (h *watchHub) watch(id string, e watchEntry) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !host.capable.Load() || h.users == 0 {
-		return false
+	if host.blocked != nil {
+		return host.blocked
+	}
+	if h.users == 0 {
+		return noWatcher(errors.New("no Launcher is open"), "start children through a Launcher")
 	}
 	if h.entries == nil {
 		h.entries = make(map[string]watchEntry)
@@ -99,13 +104,13 @@ func (h *watchHub) watch(id string, e watchEntry) bool {
 	h.entries[id] = e
 	if h.w != nil {
 		if h.w.send(addRecord(id, e)) == nil {
-			return true
+			return nil
 		}
 		h.w.discard() // it died: a new one gets every record
 		h.w = nil
 	}
-	if h.failed != nil {
-		return false
+	if h.failed != nil && !resourceShortage(h.failed) {
+		return h.failed
 	}
 	w, err := startWatcher()
 	for id, e := range h.entries {
@@ -117,11 +122,11 @@ func (h *watchHub) watch(id string, e watchEntry) bool {
 		}
 	}
 	if err != nil {
-		h.failed = err
-		return false
+		h.failed = noWatcher(err, fixFor(err))
+		return h.failed
 	}
-	h.w = w
-	return true
+	h.w, h.failed = w, nil
+	return nil
 }
 
 // forget drops attempt id's record: its unit is empty and released.
@@ -185,17 +190,17 @@ type watcherProc struct {
 func startWatcher() (*watcherProc, error) {
 	exe, err := watcherExecutable()
 	if err != nil {
-		return nil, fmt.Errorf("proc: watcher: find the executable: %w", err)
+		return nil, fmt.Errorf("watcher: find the executable: %w", err)
 	}
 	lifeR, lifeW, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("proc: watcher: %w", err)
+		return nil, fmt.Errorf("watcher: %w", err)
 	}
 	helloR, helloW, err := os.Pipe()
 	if err != nil {
 		lifeR.Close()
 		lifeW.Close()
-		return nil, fmt.Errorf("proc: watcher: %w", err)
+		return nil, fmt.Errorf("watcher: %w", err)
 	}
 	defer helloR.Close()
 	env := make([]string, 0, len(os.Environ())+2)
@@ -221,7 +226,7 @@ func startWatcher() (*watcherProc, error) {
 	helloW.Close()
 	if err != nil {
 		lifeW.Close()
-		return nil, fmt.Errorf("proc: watcher: start %s: %w", exe, err)
+		return nil, fmt.Errorf("watcher: start %s: %w", exe, err)
 	}
 	w := &watcherProc{cmd: cmd, life: lifeW}
 	_ = helloR.SetReadDeadline(time.Now().Add(watcherHelloTimeout))
@@ -231,7 +236,7 @@ func startWatcher() (*watcherProc, error) {
 		if err == nil {
 			err = fmt.Errorf("said %q", got)
 		}
-		return nil, fmt.Errorf("proc: watcher %s did not start (does main call RunWatcherIfRequested first?): %w", exe, err)
+		return nil, fmt.Errorf("watcher %s did not start (something in the program's initialisation exits or blocks before package tether's): %w", exe, err)
 	}
 	return w, nil
 }

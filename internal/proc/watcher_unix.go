@@ -15,32 +15,50 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// RunWatcherIfRequested makes this process the host-death watcher when it
-// was started as one, and never returns then; otherwise it returns at once,
-// having noted that the executable can serve as a watcher.
-//
-// A host calls it first thing in main, before anything with side effects
-// (docker's reexec.Init is the same idea): tether re-executes the host's own
-// executable as the watcher, so the executable must know the hidden mode.
-// Without the call tether runs no watcher, and a host killed with SIGKILL
-// leaves behind what its direct children do not take down with them.
-func RunWatcherIfRequested() {
-	v, ok := os.LookupEnv(watcherEnv)
-	if !ok {
-		host.capable.Store(true)
-		return
+// init makes this process the host-death watcher when it was started as
+// one, before any package that imports this one is initialised, and before
+// main: any Go program that uses tether can serve as its own watcher without
+// doing anything (see docs/containment.md, "Why package init"). Otherwise it
+// notes whether this process can run a watcher at all.
+func init() {
+	if v, ok := os.LookupEnv(watcherEnv); ok {
+		if pid, ok := watcherRequest(v); ok {
+			runWatcher(pid)
+		}
 	}
-	pid, err := strconv.Atoi(strings.TrimPrefix(v, "v1,"))
-	if !strings.HasPrefix(v, "v1,") || err != nil || pid <= 1 {
-		// Not ours to interpret: behave as a host.
-		host.capable.Store(true)
-		return
+	host.blocked = watcherBlocked()
+}
+
+// RunWatcherIfRequested is kept for hosts written before the watcher started
+// from package initialisation: it does nothing, since a process started as
+// a watcher never gets this far.
+func RunWatcherIfRequested() {}
+
+// watcherRequest reports whether the value v of TETHER_WATCHER asks this
+// process to be a watcher, and for which host. It must be "v1," and the
+// host's pid, and the lifeline (stdin) and the hello channel (stdout) must
+// be pipes, as the host sets them up: a stray TETHER_WATCHER in a user's
+// environment does not turn a program into a watcher.
+func watcherRequest(v string) (hostPid int, ok bool) {
+	rest, ok := strings.CutPrefix(v, "v1,")
+	if !ok {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(rest)
+	if err != nil || pid <= 1 || !isPipe(0) || !isPipe(1) {
+		return 0, false
 	}
 	// A set-id program must not take kill orders from whoever started it.
 	if os.Getuid() != os.Geteuid() || os.Getgid() != os.Getegid() {
 		unix.Exit(2)
 	}
-	runWatcher(pid)
+	return pid, true
+}
+
+// isPipe reports whether fd is a pipe.
+func isPipe(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO
 }
 
 // runWatcher is the watcher process: it reads records from the lifeline
