@@ -37,6 +37,11 @@ func TestDemo(t *testing.T) {
 	}
 	p.waitFor(20*time.Second, i, "attempt 3 ready", isAttempt("ready", 3))
 	p.waitFor(20*time.Second, i, "the calm line", func(e event) bool { return strings.Contains(e.str("line"), "whole cycle") })
+	// The third worker must be up (its signal handler set) before the
+	// stop, or it dies of the signal without a word.
+	p.waitFor(20*time.Second, i, "attempt 3's worker", func(e event) bool {
+		return e.num("attempt") == 3 && strings.HasPrefix(e.str("line"), "worker ") && strings.Contains(e.str("line"), "started")
+	})
 	p.signal(syscall.SIGINT)
 	if code := p.wait(20 * time.Second); code != 0 {
 		t.Fatalf("exit status %d", code)
