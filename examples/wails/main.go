@@ -1,7 +1,9 @@
 // Command wails-example is a Wails v2 desktop app whose backend is a
 // Python HTTP sidecar, supervised by tether: it gets a free port for each
 // attempt, is ready once /health answers, is restarted after a crash, and
-// is stopped with its whole process tree when the app quits or is killed.
+// is stopped with its whole process tree when the app quits. Should the app
+// be killed, even by SIGKILL, the watcher that comes with the tether package
+// (this executable, re-run before main) kills that tree.
 // The window shows its state, port and last output lines, with Restart and
 // Crash buttons.
 //
@@ -22,22 +24,17 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
-
-	"tether.dev/tether"
 )
 
 //go:embed frontend
 var frontend embed.FS
 
 func main() {
-	// 1. First thing: should this app be killed (even by SIGKILL), a
-	// watcher process (this executable, re-run) kills the sidecar's tree.
-	tether.RunWatcherIfRequested()
-
 	assets, err := fs.Sub(frontend, "frontend")
 	if err != nil {
 		panic(err)
 	}
+	// 1. The sidecar, and the app that supervises it (app.go).
 	app := newApp(sidecarSpec(), func(text string) { fmt.Println("window shows:", text) })
 	err = wails.Run(&options.App{
 		Title:       "tether + Wails",
