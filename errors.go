@@ -103,13 +103,17 @@ func (e *SpawnError) ExitStatus() int {
 // ExitStatus maps Run's result to the status a command-line tool should
 // exit with: 0 for nil, the child's status for an *ExitError (128+N for a
 // death by signal N), 127 or 126 for a command that was not found or cannot
-// be executed, 1 for anything else.
+// be executed, a member's status for a Group's *MemberError, 1 for
+// anything else.
 func ExitStatus(err error) int {
 	var ee *ExitError
 	var se *SpawnError
+	var me *MemberError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &me):
+		return me.Status
 	case errors.As(err, &ee):
 		return ee.ExitStatus()
 	case errors.As(err, &se):

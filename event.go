@@ -39,6 +39,14 @@ const (
 	// EventError: something else worth attention (a probe or pipe error).
 	// Err.
 	EventError
+	// EventStopping (Group only): the group began an orderly stop of the
+	// member. Reason.
+	EventStopping
+	// EventStopped (Group only): the member's supervision ended; it is
+	// the member's last event until it is started again. Code is its
+	// status: 0 after an orderly stop, else what ExitStatus gives for how
+	// it ended.
+	EventStopped
 )
 
 var kindNames = [...]string{
@@ -52,6 +60,8 @@ var kindNames = [...]string{
 	EventGaveUp:     "gave_up",
 	EventState:      "state",
 	EventError:      "error",
+	EventStopping:   "stopping",
+	EventStopped:    "stopped",
 }
 
 // String returns the kind's name as the command line's events spell it.
@@ -114,6 +124,10 @@ type Event struct {
 
 	State State // state: the new state
 	Prev  State // state: the state before
+
+	// Reason says why a stop began (stopping): what the caller of
+	// Group.Stop or Group.StopMember gave, such as "signal".
+	Reason string
 
 	Err error // unhealthy, gave_up, error: what went wrong
 }

@@ -361,6 +361,9 @@ type exitStatus struct {
 // another start failure; nothing is left running when it is not nil.
 func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	spec := &l.spec
+	if l.s.beforeSpawn != nil {
+		l.s.beforeSpawn(spec)
+	}
 	path, err := resolveCommand(spec.Command, spec.Dir)
 	if err != nil {
 		return nil, err

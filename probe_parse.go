@@ -25,7 +25,8 @@ const probeForms = "http://HOST:PORT/PATH, https://..., tcp://HOST:PORT, exec:CO
 //
 // The port must be given, as a number or as "{port}", which is replaced by
 // the attempt's port (Spec.Port); "{port}" may also appear in exec
-// arguments. The words of an exec probe are split as a POSIX shell splits
+// arguments. In a Group, "{NAME.port}" stands for the port of member NAME
+// wherever "{port}" may be. The words of an exec probe are split as a POSIX shell splits
 // them, with quotes and backslashes, but nothing is expanded ($VAR, globs
 // and ~ stay as written) and no shell runs: an unquoted | & ; < > ( ) or a
 // word starting with # is an error. The scheme of http, https and tcp may be
@@ -78,7 +79,7 @@ func ParseProbe(s string) (Probe, error) {
 		if hasScheme("https://") {
 			want = "https://HOST:PORT/PATH"
 		}
-		u, err := url.Parse(strings.ReplaceAll(s, "{port}", "1"))
+		u, err := url.Parse(placeholdersAsPort(s))
 		if ue := (*url.Error)(nil); errors.As(err, &ue) {
 			return bad("bad URL: %v; want %s", ue.Err, want)
 		} else if err != nil {
@@ -93,7 +94,7 @@ func ParseProbe(s string) (Probe, error) {
 		return Probe{kind: probeHTTP, target: s, text: s}, nil
 	case hasScheme("tcp://"):
 		addr := s[len("tcp://"):]
-		host, port, err := net.SplitHostPort(strings.ReplaceAll(addr, "{port}", "1"))
+		host, port, err := net.SplitHostPort(placeholdersAsPort(addr))
 		if ae := (*net.AddrError)(nil); errors.As(err, &ae) {
 			return bad("%s; want tcp://HOST:PORT", ae.Err)
 		} else if err != nil {
@@ -108,6 +109,12 @@ func ParseProbe(s string) (Probe, error) {
 		return Probe{kind: probeTCP, target: addr, text: s}, nil
 	}
 	return bad("unknown form; want %s", probeForms)
+}
+
+// placeholdersAsPort returns s with "{port}" and each "{NAME.port}" (the
+// port of another member of a Group) replaced by 1, to check the rest.
+func placeholdersAsPort(s string) string {
+	return memberPort.ReplaceAllString(strings.ReplaceAll(s, "{port}", "1"), "1")
 }
 
 // checkPort says what is wrong with the port of a probe's address once

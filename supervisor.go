@@ -45,6 +45,11 @@ type Supervisor struct {
 	rand   func() float64
 	timers clock // the stop sequence's deadlines; nil means the wall clock
 
+	// beforeSpawn, if set (by a Group), may change the arguments, env
+	// values and probes of the Spec in use just before each spawn, on
+	// the loop's goroutine.
+	beforeSpawn func(*Spec)
+
 	once     sync.Once
 	mu       sync.Mutex // guards started, finished, stopEarly
 	started  bool
