@@ -143,6 +143,11 @@ func helperMain(mode string, args []string) {
 		}
 		fmt.Println("wedged")
 		select {}
+	case "env-wait": // print NAME=value for each NAME in args, then wait to be killed
+		for _, name := range args {
+			fmt.Printf("%s=%s\n", name, os.Getenv(name))
+		}
+		select {}
 	case "exit-after": // sleep args[0] then exit args[1]
 		d, _ := time.ParseDuration(args[0])
 		time.Sleep(d)

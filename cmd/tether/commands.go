@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -154,8 +151,8 @@ func (s *session) command(line []byte) {
 		return
 	}
 	errName := ""
-	if len(s.cars) == 1 {
-		errName = s.cars[0].name
+	if len(s.sidecars) == 1 {
+		errName = s.sidecars[0].name
 	}
 	bad := func(name string, err error) {
 		s.emitError(name, fmt.Errorf("tether: stdin line %d: %v: %s", s.stdinLine, err, quoteLine(line)))
@@ -165,200 +162,63 @@ func (s *session) command(line []byte) {
 		bad(errName, err)
 		return
 	}
-	var c *car
+	var name string
 	switch {
 	case cmd.Name != nil:
-		c = s.byName[*cmd.Name]
-		if c == nil {
-			bad(errName, fmt.Errorf("no sidecar named %q (there are: %s)", *cmd.Name, s.names()))
+		name = *cmd.Name
+		if s.byName[name] == nil {
+			bad(errName, fmt.Errorf("no sidecar named %q (there are: %s)", name, strings.Join(s.names(), ", ")))
 			return
 		}
 	case cmd.Cmd == "status":
-		for _, c := range s.cars {
-			s.pushStatus(c)
+		for _, st := range s.group.Statuses() {
+			s.pushStatus(st)
 		}
 		return
-	case len(s.cars) == 1:
-		c = s.cars[0]
+	case len(s.sidecars) == 1:
+		name = s.sidecars[0].name
 	default:
 		bad(errName, errors.New(`"name" is required when tether supervises several sidecars`))
 		return
 	}
-	sup := c.sup.Load()
 	switch cmd.Cmd {
 	case "status":
-		s.pushStatus(c)
+		st, _ := s.group.Status(name)
+		s.pushStatus(st)
+		return
 	case "stop":
-		if c.phase != phaseEnded && !c.stopBegun && !s.stopping {
-			s.stopCar(c, "command")
-		}
-	case "start", "restart":
-		if s.stopping {
-			bad(c.name, errors.New("tether is stopping"))
-			return
-		}
-		switch c.phase {
-		case phaseWaiting:
-			bad(c.name, fmt.Errorf("%s waits for its dependencies to be ready", c.name))
-		case phaseEnded:
-			for _, d := range c.deps {
-				if !d.ready {
-					bad(c.name, fmt.Errorf("its dependency %s is not ready", d.name))
-					return
-				}
-			}
-			s.start(c)
-		case phaseLive:
-			if c.stopBegun {
-				bad(c.name, fmt.Errorf("%s is stopping", c.name))
-				return
-			}
-			if cmd.Cmd == "start" || sup == nil {
-				return // already supervised
-			}
-			s.pending++
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				err := sup.Restart(s.runCtx)
-				s.notes.put(note{car: c, opDone: true, err: err})
-			}()
-		}
+		err = s.group.StopMember(name, "command")
+	case "start":
+		err = s.group.StartMember(name)
+	case "restart":
+		err = s.group.RestartMember(name)
 	case "signal":
-		if sup == nil {
-			bad(c.name, fmt.Errorf("%s is not running", c.name))
-			return
-		}
-		if err := sup.Signal(cmd.sig); err != nil {
-			if errors.Is(err, tether.ErrNotRunning) {
-				err = fmt.Errorf("%s is not running", c.name)
-			}
-			bad(c.name, err)
-		}
+		err = s.group.Signal(name, cmd.sig)
 	case "write":
-		if sup == nil || c.phase != phaseLive {
-			bad(c.name, fmt.Errorf("%s is not running", c.name))
-			return
-		}
-		if !c.in.put([]byte(*cmd.Data)) {
-			bad(c.name, fmt.Errorf("more than %d bytes are waiting to be written to %s; it does not read its input", maxInbox, c.name))
-		}
+		err = s.group.Write(name, []byte(*cmd.Data))
+	}
+	if err != nil {
+		bad(name, err)
 	}
 }
 
-// names lists the sidecars' names, for an error about a name.
-func (s *session) names() string {
-	names := make([]string, len(s.cars))
-	for i, c := range s.cars {
+// names lists the sidecars' names, in order.
+func (s *session) names() []string {
+	names := make([]string, len(s.sidecars))
+	for i, c := range s.sidecars {
 		names[i] = c.name
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
-// pushStatus answers a status command for c: its status as of the last of
-// its events on the queue (so the answer agrees with what came before it on
-// stdout), or, before its first event, stopped since the session began.
-func (s *session) pushStatus(c *car) {
-	st := tether.Status{Name: c.name, Since: s.began}
-	if p := c.status.Load(); p != nil {
-		st = *p
-	}
-	st.Name = c.name
-	s.q.push(record{kind: recStatus, status: &st, ev: tether.Event{Time: time.Now(), Name: c.name}}, true)
+// pushStatus answers a status command with st, a sidecar's status as of the
+// last of its events on the queue, so the answer agrees with what came
+// before it on stdout.
+func (s *session) pushStatus(st tether.Status) {
+	s.events.Force(record{kind: recStatus, status: &st, ev: tether.Event{Time: time.Now(), Name: st.Name}})
 }
 
-// maxInbox bounds the bytes waiting to be written to one sidecar.
-const maxInbox = 64 << 20
-
-// inbox holds the data of write commands on their way to a sidecar's
-// standard input, so that a sidecar that does not read its input holds up
-// neither stdin nor the session.
-type inbox struct {
-	mu     sync.Mutex
-	items  [][]byte
-	bytes  int
-	closed bool
-	wake   chan struct{}
-}
-
-// newInbox returns an empty, open inbox.
-func newInbox() *inbox { return &inbox{wake: make(chan struct{}, 1)} }
-
-// put queues p, reporting false when the inbox is closed or too full.
-func (b *inbox) put(p []byte) bool {
-	b.mu.Lock()
-	if b.closed || b.bytes+len(p) > maxInbox {
-		b.mu.Unlock()
-		return false
-	}
-	b.items = append(b.items, p)
-	b.bytes += len(p)
-	b.mu.Unlock()
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
-	return true
-}
-
-// take removes every queued write and reports whether the inbox is closed.
-func (b *inbox) take() ([][]byte, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	items := b.items
-	b.items = nil
-	b.bytes = 0
-	return items, b.closed
-}
-
-// close ends the inbox: writeLoop returns, queued writes are dropped.
-func (b *inbox) close() {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
-}
-
-// writeLoop writes c's inbox to its current attempt's stdin, in order,
-// until the inbox is closed.
-func (s *session) writeLoop(c *car) {
-	for {
-		items, closed := c.in.take()
-		for _, p := range items {
-			if closed {
-				break
-			}
-			sup := c.sup.Load()
-			if sup == nil {
-				continue
-			}
-			st := sup.Status() // the attempt the bytes are for
-			if _, err := sup.Write(p); err != nil {
-				s.q.push(record{ev: tether.Event{Time: time.Now(), Name: c.name, Kind: tether.EventError,
-					Pid: st.Pid, Attempt: st.Attempt, Err: writeError(c.name, err)}}, true)
-			}
-		}
-		if closed {
-			return
-		}
-		<-c.in.wake
-	}
-}
-
-// writeError says why a write command's bytes did not reach the sidecar
-// called name.
-func writeError(name string, err error) error {
-	if errors.Is(err, tether.ErrNotRunning) {
-		return fmt.Errorf("tether: write: %s is not running: %w", name, err)
-	}
-	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-		err = pe.Err // "write |1: " says nothing to a person
-	}
-	if errors.Is(err, syscall.EPIPE) {
-		return fmt.Errorf("tether: write to %s's stdin: it has closed its standard input (%w)", name, err)
-	}
-	return fmt.Errorf("tether: write to %s's stdin: %w", name, err)
+// emitError writes an error event for the sidecar called name.
+func (s *session) emitError(name string, err error) {
+	s.events.Force(record{ev: tether.Event{Time: time.Now(), Name: name, Kind: tether.EventError, Err: err}})
 }

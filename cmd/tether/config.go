@@ -86,6 +86,11 @@ func parseConfig(path, text string) (*fileConfig, error) {
 	if cycle := findCycle(fc.sidecars, byName); cycle != nil {
 		return nil, fail("sidecar.%s.depends_on: dependency cycle %s; a sidecar cannot wait, even indirectly, for itself", quoteKey(cycle[0]), strings.Join(cycle, " → "))
 	}
+	for _, sc := range fc.sidecars {
+		if err := checkMemberPorts(sc, byName, order); err != nil {
+			return nil, fail("%v", err)
+		}
+	}
 	return fc, nil
 }
 

@@ -73,10 +73,8 @@ func cmdDemo(ctx context.Context, ppid int, args []string, stdin io.Reader, stdo
 	}
 	s := newSession([]*sidecarConfig{sc}, pc, stdin, stdout, stderr)
 	s.viewTitle = "demo: watch it get ready, crash, restart, wedge, recover"
-	s.onSpawned = func(c *car, ev tether.Event) {
-		if sup := c.sup.Load(); sup != nil {
-			sup.Write([]byte(demoRole(ev.Attempt) + "\n"))
-		}
+	s.onSpawned = func(name string, ev tether.Event) {
+		s.group.Write(name, []byte(demoRole(ev.Attempt)+"\n"))
 	}
 	return s.run(ctx, ppid)
 }

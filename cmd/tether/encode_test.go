@@ -216,7 +216,7 @@ func TestWriterFlushesWhenIdle(t *testing.T) {
 		close(done)
 	}()
 	// One event alone is flushed at once.
-	q.push(record{ev: tether.Event{Time: time.Now(), Name: "a", Kind: tether.EventReady, Pid: 1, Attempt: 1}}, false)
+	q.Push(record{ev: tether.Event{Time: time.Now(), Name: "a", Kind: tether.EventReady, Pid: 1, Attempt: 1}})
 	deadline := time.Now().Add(10 * time.Second)
 	for w.writes() == 0 {
 		if time.Now().After(deadline) {
@@ -226,9 +226,9 @@ func TestWriterFlushesWhenIdle(t *testing.T) {
 	}
 	const n = 20000
 	for i := range n {
-		q.push(record{ev: tether.Event{Time: time.Now(), Name: "a", Kind: tether.EventStdout, Pid: 1, Attempt: 1, Data: []byte(strings.Repeat("x", i%100))}}, false)
+		q.Push(record{ev: tether.Event{Time: time.Now(), Name: "a", Kind: tether.EventStdout, Pid: 1, Attempt: 1, Data: []byte(strings.Repeat("x", i%100))}})
 	}
-	q.close()
+	q.Close()
 	<-done
 	lines := bytes.Count(w.data(), []byte("\n"))
 	if lines != n+1 {

@@ -112,6 +112,11 @@ func helperMain(mode string, args []string) {
 		<-c
 		time.Sleep(d)
 		fmt.Println("bye")
+	case "env": // print NAME=value for each NAME in args; then wait to be stopped
+		for _, name := range args {
+			fmt.Printf("%s=%s\n", name, os.Getenv(name))
+		}
+		select {}
 	case "delayed": // after args[0], print "listening"; then wait to be stopped
 		d, _ := time.ParseDuration(args[0])
 		time.Sleep(d)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -97,4 +98,31 @@ func portWarning(c *sidecarConfig, what string) string {
 		}
 	}
 	return fmt.Sprintf("tether: warning: %s picks a free port for %s, but {port} appears nowhere (arguments, env values, probes): the sidecar cannot know its port unless it reads $TETHER_PORT", what, c.name)
+}
+
+// checkMemberPorts checks each {NAME.port} of a tether up config: NAME must
+// be a sidecar of the file, in the depends_on of the sidecar that uses it,
+// and have a port. byName holds every sidecar of the file; order lists
+// their names.
+func checkMemberPorts(sc *sidecarConfig, byName map[string]*sidecarConfig, order []string) error {
+	where := "sidecar." + quoteKey(sc.name) + "."
+	for _, t := range placeholderTexts(sc) {
+		for _, m := range otherPort.FindAllStringSubmatch(t.text, -1) {
+			placeholder, name := m[0], m[1]
+			what := where + t.key + " = " + strconv.Quote(t.text)
+			if t.key == "command" {
+				what = where + "command argument " + strconv.Quote(t.text)
+			}
+			dep := byName[name]
+			switch {
+			case dep == nil:
+				return fmt.Errorf("%s: %s names no sidecar of this file (sidecars here: %s)", what, placeholder, strings.Join(order, ", "))
+			case !slices.Contains(sc.dependsOn, name):
+				return fmt.Errorf("%s: %s is the port of %s, which is not in %sdepends_on: add it, so that %s starts once %s is ready", what, placeholder, name, where, sc.name, name)
+			case dep.spec.Port == 0:
+				return fmt.Errorf("%s: %s is the port of %s, which has none: give it sidecar.%s.port", what, placeholder, name, quoteKey(name))
+			}
+		}
+	}
+	return nil
 }

@@ -3,81 +3,22 @@ package main
 import (
 	"bufio"
 	"io"
-	"sync"
+
+	"tether.dev/tether/internal/queue"
 )
 
-// eventQueue carries records from the supervisors' event goroutines and the
-// session to the one goroutine that writes stdout. It is bounded for sidecar
-// events (a slow reader of tether's stdout slows the sidecars down, as a
-// pipe would: nothing is dropped) and unbounded for the few records the
-// session itself adds, so that the session never blocks on a slow reader
-// while it handles a signal.
-type eventQueue struct {
-	mu       sync.Mutex
-	room     *sync.Cond // signalled when the writer took records
-	items    []record
-	bytes    int
-	closed   bool
-	wake     chan struct{} // one token: records are waiting
-	maxItems int
-	maxBytes int
-}
+// eventQueue carries records from the group's goroutines and the session
+// to the one goroutine that writes stdout. It is bounded for sidecar events
+// (Push: a slow reader of tether's stdout slows the sidecars down, as a
+// pipe would: nothing is dropped); the few records the session and the
+// group's stop add go past the bound (Force), so that a stop never waits
+// for a slow reader.
+type eventQueue = queue.Queue[record]
 
 // newEventQueue returns an empty queue bounded at 4096 records or 8 MiB of
 // output, whichever comes first.
 func newEventQueue() *eventQueue {
-	q := &eventQueue{wake: make(chan struct{}, 1), maxItems: 4096, maxBytes: 8 << 20}
-	q.room = sync.NewCond(&q.mu)
-	return q
-}
-
-// push adds r. Unless force is set, it waits while the queue is full. A
-// record pushed after close is dropped.
-func (q *eventQueue) push(r record, force bool) {
-	q.mu.Lock()
-	for !force && !q.closed && len(q.items) > 0 && (len(q.items) >= q.maxItems || q.bytes >= q.maxBytes) {
-		q.room.Wait()
-	}
-	if q.closed {
-		q.mu.Unlock()
-		return
-	}
-	first := len(q.items) == 0
-	q.items = append(q.items, r)
-	q.bytes += r.size()
-	q.mu.Unlock()
-	if first { // the writer may be waiting: it takes everything at once
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// take moves every waiting record into dst (reused) and reports whether the
-// queue is closed.
-func (q *eventQueue) take(dst []record) ([]record, bool) {
-	q.mu.Lock()
-	dst = append(dst[:0], q.items...)
-	clear(q.items)
-	q.items = q.items[:0]
-	q.bytes = 0
-	closed := q.closed
-	q.mu.Unlock()
-	q.room.Broadcast()
-	return dst, closed
-}
-
-// close ends the queue: the writer writes what is left and returns.
-func (q *eventQueue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-	q.room.Broadcast()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
+	return queue.New(4096, 8<<20, func(r record) int { return r.size() })
 }
 
 // formatter appends one record in an output format.
@@ -106,7 +47,7 @@ func writeEvents(q *eventQueue, w io.Writer, f formatter, broken func(error)) {
 		}
 	}
 	for {
-		batch, closed = q.take(batch)
+		batch, closed = q.Take(batch)
 		if len(batch) == 0 {
 			if !failed {
 				if err := bw.Flush(); err != nil {
@@ -116,7 +57,7 @@ func writeEvents(q *eventQueue, w io.Writer, f formatter, broken func(error)) {
 			if closed {
 				return
 			}
-			<-q.wake
+			<-q.Ready()
 			continue
 		}
 		if failed {

@@ -95,7 +95,7 @@ func (v *liveView) run(q *eventQueue, stderr io.Writer) {
 // and the rest is read and dropped.
 func feedView(q *eventQueue, p *tea.Program) {
 	for {
-		batch, closed := q.take(nil)
+		batch, closed := q.Take(nil)
 		if len(batch) > 0 {
 			p.Send(recordsMsg(batch))
 		}
@@ -104,7 +104,7 @@ func feedView(q *eventQueue, p *tea.Program) {
 			return
 		}
 		if len(batch) == 0 {
-			<-q.wake
+			<-q.Ready()
 		}
 	}
 }
