@@ -105,7 +105,7 @@ func (p *tmuxPane) waitFor(what string, patterns ...string) string {
 	for i, pat := range patterns {
 		res[i] = regexp.MustCompile("(?m)" + pat)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		s := p.screen(false)
 		ok := true
@@ -136,7 +136,7 @@ func (p *tmuxPane) exitStatus() string {
 func TestViewInTerminal(t *testing.T) {
 	t.Parallel()
 	dir := writeConfig(t, "[sidecar.api]\n"+helperCommand("cat")+"port = \"auto\"\n"+
-		"[sidecar.db]\n"+helperCommand("lines", "db says hello", "err:db warns")+"restart = \"always\"\nbackoff_initial = \"30s\"\n")
+		"[sidecar.db]\n"+helperCommand("lines", "db says hello", "err:db warns")+"restart = \"always\"\nbackoff_initial = \"10m\"\n")
 	p := startTmux(t, 80, 24, nil, tetherBin, "up", "--ui", "-f", filepath.Join(dir, "tether.toml"))
 
 	p.waitFor("api comes up",
@@ -152,7 +152,7 @@ func TestViewInTerminal(t *testing.T) {
 
 	p.keys("j")
 	p.waitFor("down selects db, and its log shows",
-		`^> db `, `^── db ─`, `\| db says hello$`, `\| db warns$`, `\* restarting in \d+(\.\d+)?s \(attempt 2\)`)
+		`^> db `, `^── db ─`, `\| db says hello$`, `\| db warns$`, `\* restarting in [0-9hms.]+ \(attempt 2\)`)
 
 	p.keys("k", "r")
 	p.waitFor("r restarts api", `^> api +running +\d+ +\d+ +2 +1 `, `\* (exited|killed) .*\(tether stopped it\)`)
