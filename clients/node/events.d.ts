@@ -85,7 +85,7 @@ export interface ExitedEvent extends EventBase {
 export interface RestartingEvent extends EventBase {
   event: "restarting";
   /** The next attempt. */
-  attempt: unknown;
+  attempt: number;
   delay_ms: number;
 }
 
@@ -131,7 +131,7 @@ export interface StatusEvent extends EventBase {
   /** The current attempt's port, or null when none runs or it has none. */
   port: number | null;
   /** The current (or last) attempt; 0 before the first. */
-  attempt: unknown;
+  attempt: number;
   /** Restarts so far. */
   restarts: number;
   /** When state began (for a sidecar not started yet: when tether began). RFC 3339, UTC. */

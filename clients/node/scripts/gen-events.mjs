@@ -58,7 +58,9 @@ export function generate(schema) {
     out += `export interface ${typeName} extends EventBase {\n  event: ${kinds.map((k) => JSON.stringify(k)).join(' | ')};\n`;
     for (const [k, p] of Object.entries(props)) {
       const required = (then.required ?? []).includes(k);
-      let t = tsType(p);
+      // A kind may narrow a common field (a minimum) without repeating its type.
+      const hasType = (q) => ['type', 'enum', 'const', '$ref'].some((key) => q[key] !== undefined);
+      let t = tsType(hasType(p) || !schema.properties[k] ? p : { ...schema.properties[k], ...p });
       if (k === 'pid' && kinds[0] !== 'status') t = 'number';
       out += doc(p, '  ') + `  ${k}${required ? '' : '?'}: ${t};\n`;
     }
