@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,4 +97,27 @@ func TestUpPortWiringErrors(t *testing.T) {
 		}
 	}
 	proctest.NoLeftovers(t, 0)
+}
+
+// The {NAME.port} example of docs/cli.md is a config tether up accepts, with
+// web wired to api's port.
+func TestCLIDocPortWiringExample(t *testing.T) {
+	t.Parallel()
+	var text string
+	for _, b := range fencedBlocks(t, filepath.Join("docs", "cli.md")) {
+		if b.lang == "toml" && strings.Contains(b.text, "{api.port}") {
+			text = b.text
+		}
+	}
+	if text == "" {
+		t.Fatal("docs/cli.md has no toml example with {api.port}")
+	}
+	fc, err := parseConfig("/app/tether.toml", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := fc.sidecars[1]
+	if web.name != "web" || web.dependsOn[0] != "api" || web.spec.Env[0] != "API_URL=http://127.0.0.1:{api.port}/" {
+		t.Errorf("web: %+v", web)
+	}
 }
