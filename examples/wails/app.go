@@ -50,7 +50,8 @@ type View struct {
 // the frontend about it. Its exported methods are bound to the frontend
 // (window.go.main.App.Restart() and so on).
 type App struct {
-	sup     *tether.Supervisor
+	group   *tether.Group
+	name    string       // the sidecar's name in the group
 	emit    func(View)   // sends the view to the frontend; set in startup
 	shows   func(string) // told what the window shows (Rendered)
 	closing atomic.Bool  // shutdown began: the window may be gone
@@ -63,8 +64,8 @@ type App struct {
 // newApp returns the app for spec, which reports what the window shows to
 // shows.
 func newApp(spec tether.Spec, shows func(string)) *App {
-	a := &App{shows: shows, runDone: make(chan struct{}), emit: func(View) {}}
-	a.sup = &tether.Supervisor{Spec: spec, OnEvent: a.onEvent}
+	a := &App{name: spec.Name, shows: shows, runDone: make(chan struct{}), emit: func(View) {}}
+	a.group = &tether.Group{Members: []tether.Member{{Spec: spec}}, OnEvent: a.onEvent}
 	return a
 }
 
@@ -74,18 +75,21 @@ func (a *App) start(emit func(View)) {
 	a.emit = emit
 	go func() {
 		defer close(a.runDone)
-		a.sup.Run(context.Background()) // until stop: the error is in the events
+		a.group.Run(context.Background()) // until stop: the error is in the events
 	}()
 }
 
-// stop stops the sidecar with its whole tree, within ctx, and waits for
-// supervision to end.
+// stop stops the sidecar with its whole tree (the stop signal, the grace
+// period, then the kill), killing it at once should ctx end first, and
+// waits for supervision to end.
 func (a *App) stop(ctx context.Context) {
 	a.closing.Store(true)
-	a.sup.Stop(ctx)
+	a.group.Stop("quit")
 	select {
 	case <-a.runDone:
 	case <-ctx.Done():
+		a.group.Kill() // the grace is over: kill the tree now
+		<-a.runDone
 	}
 }
 
@@ -135,7 +139,7 @@ func describe(ev tether.Event) string {
 
 // Status returns what the window should show now.
 func (a *App) Status() View {
-	st := a.sup.Status()
+	st, _ := a.group.Status(a.name)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return View{
@@ -147,15 +151,14 @@ func (a *App) Status() View {
 // Restart stops the sidecar's tree and starts it again (the Restart
 // button).
 func (a *App) Restart() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return a.sup.Restart(ctx)
+	return a.group.RestartMember(a.name)
 }
 
 // Crash asks the sidecar to crash (the Crash button): it exits at once
 // with status 3, and tether restarts it after a backoff, on a new port.
 func (a *App) Crash() error {
-	port := a.sup.Status().Port
+	st, _ := a.group.Status(a.name)
+	port := st.Port
 	if port == 0 {
 		return errors.New("the sidecar is not running")
 	}
