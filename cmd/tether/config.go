@@ -187,6 +187,9 @@ func (fc *fileConfig) sidecar(name string, table map[string]any, base string) (*
 	} else if !filepath.IsAbs(sc.spec.Dir) {
 		sc.spec.Dir = filepath.Join(base, sc.spec.Dir)
 	}
+	if sc.log.path != "" {
+		sc.log.path = logPath(sc.log.path, base)
+	}
 	if err := sc.finish(func(key string) string { return prefix + key }, " = "); err != nil {
 		return nil, err
 	}

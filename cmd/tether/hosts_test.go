@@ -3,7 +3,11 @@
 package main
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +113,181 @@ func TestCrashTailShowsTraceback(t *testing.T) {
 	if !re.MatchString(text) {
 		t.Errorf("text output does not show the traceback under gave up:\n%s", text)
 	}
+	proctest.NoLeftovers(t, 2*time.Second)
+}
+
+// countStream is what the "count" helper prints: prefix followed by 0..n-1,
+// one per line.
+func countStream(prefix string, n int) []byte {
+	var b []byte
+	for i := range n {
+		b = append(b, prefix...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+// readRotated reads PATH.(files-1) … PATH.1, PATH, oldest first, checking
+// that each holds whole lines within max bytes.
+func readRotated(t *testing.T, path string, files int, max int) []byte {
+	t.Helper()
+	var got []byte
+	for i := files - 1; i >= 0; i-- {
+		name := path
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) == 0 || len(b) > max || b[len(b)-1] != '\n' {
+			t.Fatalf("%s: %d bytes: want 1 to %d, ending in a newline", name, len(b), max)
+		}
+		got = append(got, b...)
+	}
+	if _, err := os.Stat(path + "." + strconv.Itoa(files)); !os.IsNotExist(err) {
+		t.Fatalf("more than %d files kept", files)
+	}
+	return got
+}
+
+// Through the command: the log file (in a directory that did not exist)
+// holds exactly the last bytes the sidecar wrote, rotated at line
+// boundaries; the events are unaffected, or, with --output-events=false,
+// hold no output events while the file still has all of it. In tether.toml,
+// log_file is relative to the file.
+func TestLogFileThroughCLI(t *testing.T) {
+	t.Parallel()
+	const n = 30000 // about 310 KB, through 64 KiB files
+	want := countStream("line ", n)
+	for _, quiet := range []bool{false, true} {
+		dir := t.TempDir()
+		flags, argv := helperArgv("count", "line ", strconv.Itoa(n))
+		flags = append(flags, "--restart", "never", "--log-file", "logs/new/c.log", "--log-max-size", "64KiB", "--dir", dir)
+		if quiet {
+			flags = append(flags, "--output-events=false")
+		}
+		out, stderr, code := tetherExec(t, t.TempDir(), "", runArgs(flags, argv...)...)
+		if code != 0 {
+			t.Fatalf("exit status %d; stderr %s", code, stderr)
+		}
+		evs := decodeAll(t, out)
+		if outs := len(ofKind(evs, "stdout")); quiet && outs != 0 || !quiet && outs != n {
+			t.Errorf("--output-events=%v: %d stdout events", !quiet, outs)
+		}
+		if ex := ofKind(evs, "exited"); len(ex) != 1 || len(ex[0]["tail"].([]any)) != 20 {
+			t.Errorf("exited should keep its tail: %v", ex)
+		}
+		got := readRotated(t, filepath.Join(dir, "logs", "new", "c.log"), 3, 64<<10)
+		start := len(want) - len(got)
+		if start < 0 || !bytes.Equal(got, want[start:]) || start > 0 && want[start-1] != '\n' {
+			t.Errorf("the log files hold %d bytes that are not the last whole lines of the output", len(got))
+		}
+	}
+
+	dir := writeConfig(t, "[sidecar.c]\n"+helperCommand("count", "x", "1000")+"restart = \"never\"\nlog_file = \"c.log\"\noutput_events = false\nlog_max_files = 1\nlog_max_size = \"1MiB\"\n")
+	out, stderr, code := tetherExec(t, dir, "", "up")
+	if code != 0 {
+		t.Fatalf("up: exit status %d; stderr %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "c.log"))
+	if err != nil || !bytes.Equal(b, countStream("x", 1000)) || len(ofKind(decodeAll(t, out), "stdout")) != 0 {
+		t.Errorf("up with log_file: %d bytes in c.log, err %v", len(b), err)
+	}
+	proctest.NoLeftovers(t, 2*time.Second)
+}
+
+// A log file in a read-only directory: one error event naming it, and the
+// sidecar runs on, its events unaffected. (As root, tether runs as nobody,
+// for whom the directory is read-only.)
+func TestLogFileReadOnlyDir(t *testing.T) {
+	t.Parallel()
+	parent, err := os.MkdirTemp("", "tether-ro-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(parent) })
+	ro := filepath.Join(parent, "ro")
+	if err := os.Mkdir(ro, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(ro, 0o555)
+	os.Chmod(parent, 0o755)
+	cmd := tetherCmd(t, parent, "run", "--name", "ticker", "--log-file", filepath.Join(ro, "t.log"), "--",
+		"sh", "-c", "i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.02; done")
+	asNobody(t, cmd)
+	p := startProc(t, cmd, false)
+	e, at := p.waitKind(20*time.Second, 0, "error")
+	if !strings.Contains(e.str("error"), filepath.Join(ro, "t.log")) || e.str("name") != "ticker" {
+		t.Errorf("error for the read-only directory: %s", e)
+	}
+	// Well over the second after which the file is tried again.
+	_, at = p.waitFor(20*time.Second, at, "ticks after the error", func(e event) bool {
+		return e.kind() == "stdout" && e.str("line") == "tick 80"
+	})
+	if errs := ofKind(p.all()[:at], "error"); len(errs) != 1 {
+		t.Errorf("%d error events, want 1: %v", len(errs), errs)
+	}
+	if n := len(ofKind(p.all(), "spawned")); n != 1 {
+		t.Errorf("%d attempts: the sidecar should run on", n)
+	}
+	p.send(`{"cmd":"stop"}`)
+	if code := p.wait(20 * time.Second); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(ro, "t.log")); err == nil {
+		t.Errorf("a log file was written in the read-only directory")
+	}
+	proctest.NoLeftovers(t, 2*time.Second)
+}
+
+// Bad values of the new flags and keys: exit 2, the flag or key named,
+// nothing started; so is a log directory that cannot be created, and two
+// sidecars with one log file.
+func TestHostsUsageErrors(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--log-max-size", "10MB"}, `--log-max-size "10MB": want a size`},
+		{[]string{"--log-max-size", "12"}, `--log-max-size "12": want a size`},
+		{[]string{"--log-max-files", "0"}, `--log-max-files "0": want a whole number from 1 to 100`},
+		{[]string{"--ready-interval", "0s"}, `--ready-interval "0s": want a positive Go duration`},
+		{[]string{"--output-events=maybe"}, `--output-events "maybe": want true or false`},
+		{[]string{"--log-file", filepath.Join(file, "sub", "x.log")}, `--log-file "` + filepath.Join(file, "sub", "x.log") + `": cannot create the directory`},
+	} {
+		out, stderr, code := tetherExec(t, t.TempDir(), "", runArgs(tc.args, "true")...)
+		if code != 2 || !strings.Contains(stderr, tc.want) || out != "" {
+			t.Errorf("%q: status %d, stdout %q, stderr %q; want 2 and %q", tc.args, code, out, stderr, tc.want)
+		}
+	}
+	dir := writeConfig(t, "[sidecar.a]\ncommand = [\"true\"]\nlog_file = \"x.log\"\n[sidecar.b]\ncommand = [\"true\"]\nlog_file = \"./x.log\"\n")
+	if _, stderr, code := tetherExec(t, dir, "", "up"); code != 2 || !strings.Contains(stderr, "sidecar.b.log_file") || !strings.Contains(stderr, "a writes to that file already") {
+		t.Errorf("two sidecars, one log file: status %d, stderr %q", code, stderr)
+	}
+	dir = writeConfig(t, "[sidecar.a]\ncommand = [\"true\"]\nlog_max_size = 5\n")
+	if _, stderr, code := tetherExec(t, dir, "", "up"); code != 2 || !strings.Contains(stderr, "sidecar.a.log_max_size = 5: want a size") {
+		t.Errorf("log_max_size = 5: status %d, stderr %q", code, stderr)
+	}
+}
+
+// --ready-interval spaces readiness tries: a server that can answer 300ms
+// after it starts is found at the second try, 2s after the first.
+func TestReadyIntervalCLI(t *testing.T) {
+	t.Parallel()
+	flags, argv := helperArgv("listen", "{port}", "300ms", "1h")
+	flags = append(flags, "--port", "auto", "--ready", "tcp://127.0.0.1:{port}", "--ready-interval", "2s")
+	p := startTether(t, "", runArgs(flags, argv...)...)
+	r, _ := p.waitKind(20*time.Second, 0, "ready")
+	if r.num("after_ms") < 1900 {
+		t.Errorf("ready after %d ms with --ready-interval 2s: the probe was tried more often", r.num("after_ms"))
+	}
+	p.send(`{"cmd":"stop"}`)
+	p.wait(20 * time.Second)
 	proctest.NoLeftovers(t, 2*time.Second)
 }

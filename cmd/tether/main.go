@@ -95,7 +95,11 @@ func cmdRun(ctx context.Context, ppid int, args []string, stdin io.Reader, stdou
 	if w := portWarning(sc, "--port auto"); w != "" {
 		fmt.Fprintln(stderr, w)
 	}
-	return newSession([]*sidecarConfig{sc}, pc, stdin, stdout, stderr).run(ctx, ppid)
+	s := newSession([]*sidecarConfig{sc}, pc, stdin, stdout, stderr)
+	if err := s.openLogs(func(*sidecarConfig) string { return "tether run: --log-file" }); err != nil {
+		return fail(stderr, err)
+	}
+	return s.run(ctx, ppid)
 }
 
 // upOptions are the flags of up: the file, and the settings of tether
@@ -158,7 +162,11 @@ func cmdUp(ctx context.Context, ppid int, args []string, stdin io.Reader, stdout
 	if err := checkViewFlags("up", flagProc, pc); err != nil {
 		return fail(stderr, err)
 	}
-	return newSession(sidecars, pc, stdin, stdout, stderr).run(ctx, ppid)
+	s := newSession(sidecars, pc, stdin, stdout, stderr)
+	if err := s.openLogs(func(sc *sidecarConfig) string { return fmt.Sprintf("tether up: sidecar.%s.log_file", quoteKey(sc.name)) }); err != nil {
+		return fail(stderr, err)
+	}
+	return s.run(ctx, ppid)
 }
 
 // versionLine says which tether this is.

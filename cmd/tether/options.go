@@ -23,6 +23,7 @@ type sidecarConfig struct {
 	bundled   bool     // command[0] is a sidecar bundled beside tether
 	dependsOn []string
 	spec      tether.Spec    // every other setting, as the library takes it
+	log       logConfig      // log file and output events (not the library's)
 	given     map[string]any // the value of each setting given, as the user wrote it, by key
 }
 
@@ -254,6 +255,16 @@ var sidecarOptions = []option{
 	probeOption("ready", "Ready", "readiness probe (see Probes); without one, ready once spawned", func(s *tether.Spec) *tether.Probe { return &s.Ready }),
 	durationOption("ready-timeout", tether.DefaultReadyTimeout, "ReadyTimeout", "not ready by then: the attempt failed, its tree is stopped, the restart policy applies",
 		func(s *tether.Spec) *time.Duration { return &s.ReadyTimeout }),
+	{flag: "ready-interval", key: "ready_interval", arg: "DUR", def: "none", field: "ReadyInterval", allow: allowPosDur,
+		help: "the least time between tries of an HTTP, TCP or exec readiness probe, for servers that log every request (none: the fast schedule, 1ms to 4ms)",
+		set: func(t target, v any) error {
+			d, err := durationValue(v)
+			if err == nil && d == 0 {
+				err = errNotAllowed
+			}
+			t.sc.spec.ReadyInterval = d
+			return err
+		}},
 	probeOption("live", "Live", "liveness probe, polled only after ready", func(s *tether.Spec) *tether.Probe { return &s.Live }),
 	durationOption("live-interval", tether.DefaultLiveInterval, "LiveInterval", "time between liveness checks",
 		func(s *tether.Spec) *time.Duration { return &s.LiveInterval }),
@@ -349,6 +360,40 @@ var sidecarOptions = []option{
 				d = -1 // the library's "kill at once"
 			}
 			t.sc.spec.Grace = d
+			return err
+		}},
+	{flag: "log-file", key: "log_file", arg: "PATH", def: "none", allow: "want a file name",
+		help: "append the sidecar's stdout and stderr, byte for byte, to PATH, rotated by size (relative to --dir, or to tether.toml's directory)",
+		set: func(t target, v any) error {
+			s, err := stringValue(v)
+			if err == nil && (s == "" || strings.ContainsRune(s, 0)) {
+				err = errNotAllowed
+			}
+			t.sc.log.path = s
+			return err
+		}},
+	{flag: "log-max-size", key: "log_max_size", arg: "SIZE", def: "10MiB", allow: allowLogSize,
+		help: "rotate the log file before it would pass SIZE (KiB, MiB, GiB)",
+		set: func(t target, v any) error {
+			n, err := sizeValue(v, 1<<10)
+			t.sc.log.maxSize = n
+			return err
+		}},
+	{flag: "log-max-files", key: "log_max_files", arg: "N", def: "3", allow: "want a whole number from 1 to 100",
+		help: "keep at most N log files in all: PATH, PATH.1 … PATH.(N-1)",
+		set: func(t target, v any) error {
+			n, err := intValue(v)
+			if err != nil || n < 1 || n > 100 {
+				err = errNotAllowed
+			}
+			t.sc.log.maxFiles = n
+			return err
+		}},
+	{flag: "output-events", key: "output_events", def: "true", allow: allowBool,
+		help: "stdout and stderr events; --output-events=false leaves them out (the log file and the crash tail keep the output)",
+		set: func(t target, v any) error {
+			b, err := boolValue(v)
+			t.sc.log.noOutput = !b
 			return err
 		}},
 }
@@ -859,6 +904,9 @@ func runConfig(args []string) (*sidecarConfig, *procConfig, bool, error) {
 	}
 	if err != nil {
 		return nil, nil, false, &usageError{msg: err.Error()}
+	}
+	if sc.log.path != "" {
+		sc.log.path = logPath(sc.log.path, sc.spec.Dir)
 	}
 	return sc, pc, false, nil
 }

@@ -24,6 +24,9 @@ type session struct {
 	byName         map[string]*sidecarConfig
 	group          *tether.Group
 	events         *eventQueue // records on their way to stdout
+	// outputs holds, by sidecar name, where output goes besides its
+	// events (openLogs); read-only once the group runs.
+	outputs map[string]*sidecarOutput
 
 	// viewTitle is what the live view (--ui) says it shows, after "tether".
 	viewTitle string
@@ -65,6 +68,14 @@ func newSession(sidecars []*sidecarConfig, pc *procConfig, stdin io.Reader, stdo
 // records, and errors, never wait for a slow reader: a stop must go on
 // while the host does not read.
 func (s *session) onEvent(ev tether.Event) {
+	if out := s.outputs[ev.Name]; out != nil && (ev.Kind == tether.EventStdout || ev.Kind == tether.EventStderr) {
+		if out.log != nil {
+			out.log.add(ev.Data, ev.Partial)
+		}
+		if out.noEvents {
+			return
+		}
+	}
 	switch ev.Kind {
 	case tether.EventStopping:
 		s.events.Force(record{kind: recStopping, reason: ev.Reason, ev: ev})
@@ -85,6 +96,7 @@ func (s *session) onEvent(ev tether.Event) {
 func (s *session) run(ctx context.Context, ppid int) int {
 	view, err := s.newView()
 	if err != nil {
+		s.closeLogs()
 		return fail(s.stderr, err)
 	}
 	writerDone, broken := s.startWriter(view)
@@ -155,6 +167,7 @@ func (s *session) run(ctx context.Context, ppid int) int {
 			s.stop("parent")
 		}
 	}
+	s.closeLogs() // the group has delivered its last event
 	s.events.Close()
 	<-writerDone
 	if errors.Is(err, tether.ErrInvalidSpec) { // the checks of the config missed it
