@@ -23,10 +23,13 @@ func BenchmarkOutputTail(b *testing.B) {
 				name = shape.name + "/tail=on"
 			}
 			b.Run(name, func(b *testing.B) {
-				q := make(chan delivery, 16)
+				q := newEventQueue()
 				done := make(chan struct{})
 				go func() {
-					for range q {
+					for {
+						if _, ok := q.pop(); !ok {
+							break
+						}
 					}
 					close(done)
 				}()
@@ -39,7 +42,7 @@ func BenchmarkOutputTail(b *testing.B) {
 				for b.Loop() {
 					lr.emit(bytes.Clone(read)) // as run does with each read
 				}
-				close(q)
+				q.close()
 				<-done
 			})
 		}
