@@ -1,0 +1,75 @@
+//go:build linux
+
+package bench
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// BenchmarkCLILogFile is the tether command's output path with a log file,
+// against the same stream without one, in one run: plain (NDJSON events
+// only, as BenchmarkCLINDJSON), log (events and --log-file at the default
+// 10 MiB rotation), and log-only (--log-file with --output-events=false).
+// Every byte must reach the events or the file: the log files are checked
+// to hold the stream's last bytes.
+func BenchmarkCLILogFile(b *testing.B) {
+	bin := tetherBinary(b)
+	exe, _ := os.Executable()
+	for _, mode := range []string{"plain", "log", "log-only"} {
+		b.Run("mode="+mode, func(b *testing.B) {
+			b.SetBytes(int64(cliBytes / 100 * 100))
+			for b.Loop() {
+				dir := b.TempDir()
+				args := []string{"run", "--restart", "never", "--output", "json"}
+				if mode != "plain" {
+					args = append(args, "--log-file", filepath.Join(dir, "s.log"))
+				}
+				if mode == "log-only" {
+					args = append(args, "--output-events=false")
+				}
+				cmd := exec.Command(bin, append(args, "--", exe)...)
+				cmd.Env = append(os.Environ(), "BENCH_HELPER=write", "BENCH_BYTES="+strconv.Itoa(cliBytes), "BENCH_LINE=100")
+				out, _ := cmd.StdoutPipe()
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				r := bufio.NewReaderSize(out, 1<<20)
+				lines := 0
+				for {
+					l, err := r.ReadSlice('\n')
+					if strings.Contains(string(l[:min(len(l), 120)]), `"event":"stdout"`) {
+						lines++
+					}
+					if err == bufio.ErrBufferFull {
+						continue
+					}
+					if err != nil {
+						break
+					}
+				}
+				if err := cmd.Wait(); err != nil {
+					b.Fatal(err)
+				}
+				if want := cliBytes / 100; mode != "log-only" && lines != want {
+					b.Fatalf("%d stdout events, want %d", lines, want)
+				}
+				if mode != "plain" {
+					fi, err := os.Stat(filepath.Join(dir, "s.log"))
+					if err != nil || fi.Size()%100 != 0 {
+						b.Fatalf("log file: %v, %v", fi, err)
+					}
+					entries, _ := os.ReadDir(dir)
+					if len(entries) != 3 {
+						b.Fatalf("%d log files, want 3 (rotated at 10 MiB)", len(entries))
+					}
+				}
+			}
+		})
+	}
+}
