@@ -163,7 +163,9 @@ func cmdUp(ctx context.Context, ppid int, args []string, stdin io.Reader, stdout
 		return fail(stderr, err)
 	}
 	s := newSession(sidecars, pc, stdin, stdout, stderr)
-	if err := s.openLogs(func(sc *sidecarConfig) string { return fmt.Sprintf("tether up: sidecar.%s.log_file", quoteKey(sc.name)) }); err != nil {
+	if err := s.openLogs(func(sc *sidecarConfig) string {
+		return fmt.Sprintf("tether up: sidecar.%s.log_file", quoteKey(sc.name))
+	}); err != nil {
 		return fail(stderr, err)
 	}
 	return s.run(ctx, ppid)
