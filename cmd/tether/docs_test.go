@@ -31,6 +31,7 @@ type docBlock struct {
 	lang    string // after the opening fence
 	text    string // the lines between the fences, each ending in \n
 	section string // the heading the block is under
+	part    string // the level-2 heading (## ...) the block is under
 }
 
 // fencedBlocks returns the fenced code blocks of a Markdown file.
@@ -42,12 +43,12 @@ func fencedBlocks(t *testing.T, file string) []docBlock {
 	}
 	var out []docBlock
 	var cur *docBlock
-	section := ""
+	section, part := "", ""
 	for i, line := range strings.SplitAfter(string(b), "\n") {
 		trimmed := strings.TrimRight(line, "\n")
 		switch {
 		case cur == nil && strings.HasPrefix(trimmed, "```"):
-			cur = &docBlock{file: file, line: i + 1, lang: strings.TrimPrefix(trimmed, "```"), section: section}
+			cur = &docBlock{file: file, line: i + 1, lang: strings.TrimPrefix(trimmed, "```"), section: section, part: part}
 		case cur != nil && trimmed == "```":
 			out = append(out, *cur)
 			cur = nil
@@ -55,6 +56,9 @@ func fencedBlocks(t *testing.T, file string) []docBlock {
 			cur.text += line
 		case strings.HasPrefix(trimmed, "#"):
 			section = strings.TrimSpace(strings.TrimLeft(trimmed, "#"))
+			if strings.HasPrefix(trimmed, "## ") {
+				part = section
+			}
 		}
 	}
 	if cur != nil {
@@ -202,7 +206,7 @@ func blockCoverage(t *testing.T, b docBlock) string {
 		}
 	}
 	switch {
-	case b.file == "docs/hosts.md" && b.section == "Electron or Node":
+	case b.file == "docs/hosts.md" && b.part == "Electron or Node":
 		return "the Electron and Node host (TestNodeExample)"
 	case b.file == "docs/hosts.md" && (b.lang == "rust" || b.lang == "json" || b.lang == "toml"):
 		return "TestHostsTauri"
@@ -247,7 +251,7 @@ func TestDocCommands(t *testing.T) {
 	var lines []string
 	for _, f := range docFiles {
 		for _, b := range fencedBlocks(t, f) {
-			if tetherCommandBlock(b) && !(b.file == "docs/hosts.md" && b.section == "Electron or Node") {
+			if tetherCommandBlock(b) && !(b.file == "docs/hosts.md" && b.part == "Electron or Node") {
 				kind := "run"
 				if synopsisBlock(b) {
 					kind = "usage"
@@ -441,7 +445,7 @@ func TestHostsTauri(t *testing.T) {
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), proctest.Env(t))
 	p := startProc(t, cmd, false)
-	p.waitKind(time.Minute, 0, "ready")
+	p.waitKind(2*time.Minute, 0, "ready")
 	p.stdin.Close() // the app quits: its CommandChild is dropped
 	if code := p.wait(30 * time.Second); code != 0 {
 		t.Errorf("tether with the Rust code's arguments %q: exit status %d\n%s", args, code, p.dump())
