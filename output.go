@@ -9,13 +9,16 @@ import (
 	"tether.dev/tether/internal/proc"
 )
 
-// Reads go into a scratch buffer that grows from minRead to maxRead bytes
-// while reads keep filling it; what was read is then copied into an
-// allocation of exactly its size, so a quiet sidecar's lines cost a few
-// bytes each, and a flood costs one syscall and one copy per read.
+// Reads go into a scratch buffer that starts at firstRead bytes (what an
+// idle reader holds while it waits: a thousand sidecars' readers hold 1 MB,
+// not 128) and doubles up to maxRead while reads keep filling it; what was
+// read is then copied into an allocation of exactly its size, so a quiet
+// sidecar's lines cost a few bytes each, and a flood costs one syscall and
+// one copy per read. minRead is the room a drain reads into.
 const (
-	minRead = 64 << 10
-	maxRead = 256 << 10
+	firstRead = 512
+	minRead   = 64 << 10
+	maxRead   = 256 << 10
 )
 
 // chunk is one output event's bytes inside a batch's buffer.
@@ -61,11 +64,11 @@ type lineReader struct {
 // which it takes what the pipe already holds, then delivers the last
 // unterminated line as a partial chunk. Every byte read is delivered.
 func (lr *lineReader) run() {
-	scratch := make([]byte, minRead)
+	scratch := make([]byte, firstRead)
 	for {
 		// The pending start of a line goes first, then the read.
-		if need := len(lr.pend) + minRead; need > len(scratch) {
-			scratch = make([]byte, need)
+		if need := len(lr.pend) + firstRead; need > len(scratch) {
+			scratch = make([]byte, max(need, 2*len(scratch)))
 		}
 		p := copy(scratch, lr.pend)
 		room := scratch[p:]
@@ -85,7 +88,7 @@ func (lr *lineReader) run() {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			// Interrupted after the tree was gone: what the pipe
 			// holds now is still delivered, then we stop.
-			proc.DrainNonblocking(lr.r, scratch[:minRead], 16*maxRead, func(b []byte) {
+			proc.DrainNonblocking(lr.r, make([]byte, minRead), 16*maxRead, func(b []byte) {
 				lr.emit(append(bytes.Clone(lr.pend), b...))
 			})
 		}

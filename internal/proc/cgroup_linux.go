@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -49,7 +50,9 @@ func newCgroup(a Attr, id string) (*cgroup, error) {
 	if err != nil {
 		return nil, unavailable(ModeCgroup, "no cgroup v2 found", err)
 	}
-	removeStaleCgroups(parent)
+	if staleSweepDue(parent) {
+		removeStaleCgroups(parent)
+	}
 	name := "tether-" + id
 	c := &cgroup{dir: filepath.Join(parent, name), rel: filepath.Join(rel, name), fd: -1}
 	if err := unix.Mkdir(c.dir, 0o755); err != nil {
@@ -151,6 +154,31 @@ func (c *cgroup) alive(killing bool) bool {
 func (c *cgroup) release() bool {
 	c.closeFD()
 	return removeCgroup(c.dir)
+}
+
+// staleSweeps remembers when each parent cgroup was last swept of dead
+// hosts' cgroups: a sweep reads the whole directory, and a host starting a
+// thousand attempts there must not read a thousand entries a thousand times.
+// Like the forker, it is inherently one per process.
+var staleSweeps struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// staleSweepDue reports whether parent is due for a sweep (none in the last
+// 10 s), and if so records one now.
+func staleSweepDue(parent string) bool {
+	staleSweeps.mu.Lock()
+	defer staleSweeps.mu.Unlock()
+	now := time.Now()
+	if t, ok := staleSweeps.last[parent]; ok && now.Sub(t) < 10*time.Second {
+		return false
+	}
+	if staleSweeps.last == nil {
+		staleSweeps.last = make(map[string]time.Time)
+	}
+	staleSweeps.last[parent] = now
+	return true
 }
 
 // removeStaleCgroups removes the empty attempt cgroups that dead hosts left

@@ -79,6 +79,10 @@ func (g *Group) Pid() int { return g.cmd.Process.Pid }
 // still be alive afterwards: see Alive, Signal and Kill. Wait must be called
 // exactly once.
 func (g *Group) Wait() (*os.ProcessState, error) {
+	// Wait for the exit without holding a thread where the system allows
+	// (a thousand children blocked in wait would hold a thousand threads),
+	// then reap, which no longer blocks.
+	waitExit(g.cmd.Process)
 	err := g.cmd.Wait()
 	close(g.done)
 	var ee *exec.ExitError

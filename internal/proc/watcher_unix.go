@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -71,6 +72,8 @@ func runWatcher(hostPid int) {
 	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGTERM,
 		syscall.SIGPIPE, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGUSR1, syscall.SIGUSR2)
 	_, _ = unix.Write(1, []byte(watcherHello))
+	debug.FreeOSMemory()
+	shedFilePages()
 	entries := make(map[string]watchEntry)
 	var partial []byte
 	waitHost(hostPid, func(b []byte) {

@@ -1,0 +1,6 @@
+//go:build unix && !linux
+
+package proc
+
+// shedFilePages does nothing here.
+func shedFilePages() {}
