@@ -19,10 +19,19 @@ func TestParseEnv(t *testing.T) {
 	if err != nil || e != want {
 		t.Fatalf("got %+v, %v; want %+v", e, err, want)
 	}
+	http := func(k string) string {
+		if k == "TETHER_STOP_REQUEST" {
+			return "http://127.0.0.1:8080/quit"
+		}
+		return ""
+	}
+	if e, err := ParseEnv(http); err != nil || e.StopRequest != "http://127.0.0.1:8080/quit" {
+		t.Fatalf("an HTTP stop request: %+v, %v", e, err)
+	}
 	if e, err := ParseEnv(func(string) string { return "" }); err != nil || e != (Env{}) {
 		t.Fatalf("empty environment: %+v, %v", e, err)
 	}
-	for k, v := range map[string]string{"TETHER_PORT": "70000", "TETHER_PID": "x", "WATCHDOG_USEC": "-1", "TETHER_STOP_REQUEST": "signal"} {
+	for k, v := range map[string]string{"TETHER_PORT": "70000", "TETHER_PID": "x", "WATCHDOG_USEC": "-1"} {
 		_, err := ParseEnv(func(name string) string {
 			if name == k {
 				return v

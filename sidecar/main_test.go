@@ -31,16 +31,19 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	tetherBin = filepath.Join(dir, "tether")
-	if runtime.GOOS == "windows" {
-		tetherBin += ".exe"
-	}
-	build := exec.Command("go", "build", "-o", tetherBin, "../cmd/tether")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building tether:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	// TETHER_BIN names a tether to test against instead of this checkout's.
+	if tetherBin = os.Getenv("TETHER_BIN"); tetherBin == "" {
+		tetherBin = filepath.Join(dir, "tether")
+		if runtime.GOOS == "windows" {
+			tetherBin += ".exe"
+		}
+		build := exec.Command("go", "build", "-o", tetherBin, "../cmd/tether")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building tether:", err)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	if code == 0 {

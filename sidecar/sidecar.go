@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -37,7 +36,9 @@ type Env struct {
 	// 0 when not run by tether. Its death ends StopContext's context.
 	TetherPID int
 	// StopRequest is how tether asks for a stop besides signals
-	// (TETHER_STOP_REQUEST): "stdin-close", "stdin:TEXT", or empty.
+	// (TETHER_STOP_REQUEST): "stdin-close" and "stdin:TEXT" are watched by
+	// StopContext; other actions (an HTTP request, a command) reach the
+	// sidecar by its own means and are left to it.
 	StopRequest string
 	// NotifySocket is where notify messages go (NOTIFY_SOCKET): a unix
 	// datagram socket's path, or on Windows a named pipe's path.
@@ -74,10 +75,6 @@ func ParseEnv(getenv func(string) string) (Env, error) {
 	e.Port = int(number(EnvPort, 65535))
 	e.TetherPID = int(number(EnvPID, 1<<31-1))
 	e.WatchdogInterval = time.Duration(number(EnvWatchdogUsec, int64(time.Duration(1<<62)/time.Microsecond))) * time.Microsecond
-	if r := e.StopRequest; r != "" && r != "stdin-close" && !strings.HasPrefix(r, "stdin:") {
-		errs = append(errs, fmt.Errorf("%w: %s=%q: this SDK knows stdin-close and stdin:TEXT", ErrBadEnv, EnvStopRequest, r))
-		e.StopRequest = ""
-	}
 	return e, errors.Join(errs...)
 }
 

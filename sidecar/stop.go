@@ -50,7 +50,7 @@ func (e Env) StopContext(parent context.Context) (ctx context.Context, stop cont
 		case <-ctx.Done():
 		}
 	}()
-	if e.StopRequest != "" {
+	if e.StopRequest == "stdin-close" || strings.HasPrefix(e.StopRequest, "stdin:") {
 		go watchStdin(os.Stdin, e.StopRequest, fire)
 	}
 	if e.TetherPID > 0 {

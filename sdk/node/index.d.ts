@@ -4,7 +4,7 @@ export interface TetherEnv {
   port: number | null;
   /** The supervising tether process (TETHER_PID), null when not run by tether. */
   tetherPid: number | null;
-  /** "stdin-close", "stdin:TEXT" or "" (TETHER_STOP_REQUEST). */
+  /** The stop request (TETHER_STOP_REQUEST): "stdin-close" and "stdin:TEXT" are watched by the stop hook; other actions reach the sidecar by its own means. */
   stopRequest: string;
   /** Where notify messages go (NOTIFY_SOCKET): a unix datagram socket, or a Windows named pipe. */
   notifySocket: string;

@@ -30,9 +30,6 @@ function number(environ, name, max) {
  */
 export function readEnv(environ = process.env) {
   const stopRequest = environ.TETHER_STOP_REQUEST ?? '';
-  if (stopRequest && stopRequest !== 'stdin-close' && !stopRequest.startsWith('stdin:')) {
-    throw new TypeError(`TETHER_STOP_REQUEST=${JSON.stringify(stopRequest)}: this SDK knows stdin-close and stdin:TEXT`);
-  }
   const usec = number(environ, 'WATCHDOG_USEC', 2 ** 52);
   return {
     port: number(environ, 'TETHER_PORT', 65535),
@@ -201,7 +198,7 @@ function createStopper(env) {
     // Once fired, a second signal does what it would have done without us.
     cleanups.push(() => process.removeListener(sig, handler));
   }
-  if (env.stopRequest) watchStdin(env.stopRequest, fire, cleanups);
+  if (env.stopRequest === 'stdin-close' || env.stopRequest.startsWith('stdin:')) watchStdin(env.stopRequest, fire, cleanups);
   if (env.tetherPid) watchTether(env.tetherPid, fire, cleanups);
   return {
     signal: controller.signal,

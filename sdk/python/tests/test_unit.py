@@ -22,10 +22,11 @@ class EnvTest(unittest.TestCase):
                         "NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "2000000"})
         self.assertEqual(env, Env(8080, 42, "stdin:quit", "/run/x", 2.0))
         self.assertEqual(from_env({}), Env())
+        self.assertEqual(from_env({"TETHER_STOP_REQUEST": "exec:quit"}).stop_request, "exec:quit")
 
     def test_bad_values_name_the_variable(self):
         for name, value in [("TETHER_PORT", "70000"), ("TETHER_PID", "x"), ("WATCHDOG_USEC", "-1"),
-                            ("TETHER_PORT", "+80"), ("TETHER_STOP_REQUEST", "signal")]:
+                            ("TETHER_PORT", "+80")]:
             with self.assertRaisesRegex(ValueError, name):
                 from_env({name: value})
 

@@ -20,7 +20,9 @@ class Env:
     tether_pid: Optional[int] = None
     """The supervising tether process (TETHER_PID)."""
     stop_request: str = ""
-    """``stdin-close``, ``stdin:TEXT`` or empty (TETHER_STOP_REQUEST)."""
+    """The stop request (TETHER_STOP_REQUEST). ``stdin-close`` and
+    ``stdin:TEXT`` are watched by the stop hook; other actions (an HTTP
+    request, a command) reach the sidecar by its own means."""
     notify_socket: str = ""
     """Where notify messages go (NOTIFY_SOCKET): a unix datagram socket's path,
     or on Windows a named pipe's path."""
@@ -68,8 +70,6 @@ def from_env(environ: Optional[Mapping[str, str]] = None) -> Env:
     tether never sets raises ValueError naming the variable."""
     environ = os.environ if environ is None else environ
     request = environ.get("TETHER_STOP_REQUEST", "")
-    if request and request != "stdin-close" and not request.startswith("stdin:"):
-        raise ValueError(f"TETHER_STOP_REQUEST={request!r}: this SDK knows stdin-close and stdin:TEXT")
     usec = _number(environ, "WATCHDOG_USEC", 2**62)
     return Env(
         port=_number(environ, "TETHER_PORT", 65535),

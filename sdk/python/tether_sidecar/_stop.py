@@ -63,7 +63,7 @@ class Stopper:
             self._installed = True
         for sig in _stop_signals():
             signal.signal(sig, self._on_signal)
-        if self.env.stop_request:
+        if self.env.stop_request == "stdin-close" or self.env.stop_request.startswith("stdin:"):
             threading.Thread(target=self._watch_stdin, name="tether-stdin", daemon=True).start()
         if self.env.tether_pid:
             threading.Thread(target=self._watch_tether, name="tether-parent", daemon=True).start()
