@@ -187,9 +187,20 @@ func synopsisBlock(b docBlock) bool {
 	return b.lang == "" && strings.Contains(b.text, "COMMAND [ARG...]")
 }
 
-// docFiles are the Markdown files whose every code block a test runs,
-// builds or checks.
-var docFiles = []string{"README.md", "docs/cli.md", "docs/hosts.md", "docs/bundling.md", "docs/design.md", "docs/containment.md", "docs/performance.md"}
+// docFiles returns the Markdown files whose every code block a test runs,
+// builds or checks: README.md and docs/*.md.
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(repoRoot, "docs", "*.md"))
+	if err != nil || len(files) < 6 {
+		t.Fatalf("docs/*.md: %v, %d files", err, len(files))
+	}
+	out := []string{"README.md"}
+	for _, f := range files {
+		out = append(out, "docs/"+filepath.Base(f))
+	}
+	return out
+}
 
 // blockCoverage names the test that runs, builds or checks a block, or
 // returns "" when none does.
@@ -214,6 +225,10 @@ func blockCoverage(t *testing.T, b docBlock) string {
 		return "TestDocConfigAndEvents"
 	case b.file == "docs/cli.md" && b.lang == "" && regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} `).MatchString(b.text):
 		return "TestDocConfigAndEvents"
+	case b.lang == "" && strings.Contains(b.text, "┌─"):
+		return "a diagram, not code"
+	case b.lang == "console":
+		return "TestDocConsole"
 	case b.file == "docs/cli.md" && strings.Contains(b.text, "↑↓ select"):
 		return "the --ui screen, an illustration of what the live view draws"
 	case b.file == "docs/bundling.md":
@@ -229,7 +244,7 @@ func blockCoverage(t *testing.T, b docBlock) string {
 func TestDocSnippetsCovered(t *testing.T) {
 	t.Parallel()
 	n := 0
-	for _, f := range docFiles {
+	for _, f := range docFiles(t) {
 		for _, b := range fencedBlocks(t, f) {
 			n++
 			if blockCoverage(t, b) == "" {
@@ -249,7 +264,7 @@ func TestDocCommands(t *testing.T) {
 	t.Parallel()
 	bundled := bundledDir(t)
 	var lines []string
-	for _, f := range docFiles {
+	for _, f := range docFiles(t) {
 		for _, b := range fencedBlocks(t, f) {
 			if tetherCommandBlock(b) && !(b.file == "docs/hosts.md" && b.part == "Electron or Node") {
 				kind := "run"
@@ -614,5 +629,62 @@ func runBuildScript(t *testing.T, script string) {
 	path, err := bundle.Layout{Dir: filepath.Join(dir, "src-tauri", "binaries")}.Find("api")
 	if err != nil || filepath.Base(path) != "api-"+cur {
 		t.Errorf("bundle.Find after the build script: %q, %v", path, err)
+	}
+}
+
+// Console sessions in the docs ("$ command" then its output) are run as
+// printed, to their end (bounded), and what they show comes out: each
+// event kind a shown line names, and each shown line that is not JSON.
+func TestDocConsole(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, f := range docFiles(t) {
+		for _, b := range fencedBlocks(t, f) {
+			if b.lang != "console" {
+				continue
+			}
+			var cmdLine string
+			var shown []string
+			flush := func() {
+				if cmdLine == "" {
+					return
+				}
+				n++
+				line, want := cmdLine, shown
+				t.Run(line, func(t *testing.T) {
+					t.Parallel()
+					cmd := exec.Command("sh", "-c", line)
+					cmd.Dir = t.TempDir()
+					cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(tetherBin)+string(os.PathListSeparator)+os.Getenv("PATH"), proctest.Env(t))
+					out, err := runToEnd(t, cmd, 2*time.Minute)
+					if err != nil {
+						t.Errorf("%s:%d: %s: %v\n%s", b.file, b.line, line, err, out)
+					}
+					for _, w := range want {
+						for _, m := range regexp.MustCompile(`"event":"[a-z_]+"`).FindAllString(w, -1) {
+							if !strings.Contains(out, m) {
+								t.Errorf("%s:%d: %s: the output shows %s, but running it gave:\n%s", b.file, b.line, line, m, out)
+							}
+						}
+						if !strings.HasPrefix(w, "{") && !strings.Contains(out, w) {
+							t.Errorf("%s:%d: %s: the output shows %q, but running it gave:\n%s", b.file, b.line, line, w, out)
+						}
+					}
+					proctest.NoLeftovers(t, 2*time.Second)
+				})
+			}
+			for _, l := range strings.Split(strings.TrimRight(b.text, "\n"), "\n") {
+				if c, ok := strings.CutPrefix(l, "$ "); ok {
+					flush()
+					cmdLine, shown = c, nil
+				} else if l != "" {
+					shown = append(shown, l)
+				}
+			}
+			flush()
+		}
+	}
+	if n == 0 {
+		t.Error("no console sessions found")
 	}
 }
