@@ -52,6 +52,7 @@ func main() {
 		pm2Prefix = flag.String("pm2-prefix", "", "npm prefix holding node_modules/pm2 (empty: skipped)")
 		pm2Ctl    = flag.String("pm2ctl", "", "bench/peers/pm2ctl.js")
 		naiveBin  = flag.String("naive", "", "bench/peers/naive, built: the hand-written column (empty: skipped)")
+		pcBin     = flag.String("process-compose", "", "the process-compose binary (empty: skipped)")
 		work      = flag.String("work", "", "a scratch directory (removed by the caller)")
 		outDir    = flag.String("out", "bench/results", "where results go")
 		runs      = flag.Int("runs", 5, "runs of each figure")
@@ -90,6 +91,9 @@ func main() {
 	}
 	if *pm2Prefix != "" {
 		s.peers = append(s.peers, &pm2Peer{prefix: *pm2Prefix, ctl: *pm2Ctl})
+	}
+	if *pcBin != "" {
+		s.peers = append(s.peers, &pcPeer{bin: *pcBin})
 	}
 	if *naiveBin != "" {
 		s.peers = append(s.peers, &naivePeer{bin: *naiveBin})

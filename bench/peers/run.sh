@@ -10,13 +10,14 @@
 # Installs what it lacks from the machine's own package sources: supervisord
 # and gnuplot from Debian (no service is left running), pm2 from npm into a
 # private prefix, process-compose with `go install` if the Go module proxy
-# serves it. Every tool runs in a temp directory of its own, with its own
+# serves it (or the prebuilt binary in ../shared/tools, used when present and
+# said so in the results). Every tool runs in a temp directory of its own, with its own
 # config; at the end everything this run started is stopped and checked for.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
 runs=${1:-5}
-PC_MODULE=github.com/f1bonacci/process-compose
+PC_MODULE=github.com/f1bonacc1/process-compose
 PC_VERSION=${PC_VERSION:-latest}
 export PEERBENCH_SESSION="pb$(date +%s)$$"
 tmp=$(mktemp -d /tmp/peerbench.XXXXXX)
@@ -46,8 +47,8 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
   fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=900 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
 fi
 # Should a system instance be running anyway (started by an earlier install),
@@ -60,12 +61,24 @@ npm install --prefix "$tmp/npm" --no-audit --no-fund --loglevel=error pm2 >/dev/
 
 skip=()
 mkdir -p "$tmp/bin"
-if ! pc_err=$(cd "$tmp" && GOBIN="$tmp/bin" GOFLAGS=-mod=mod go install "$PC_MODULE@$PC_VERSION" 2>&1); then
+pc=()
+# process-compose: the prebuilt binary beside the repository (the Go module
+# proxy does not serve it here; ../shared/tools/README.md says how it was
+# built), else `go install` if the proxy serves it.
+pc_xz=../shared/tools/process-compose-v1.122.0-linux-amd64.xz
+if [ -f "$pc_xz" ]; then
+  xz -dc "$pc_xz" >"$tmp/bin/process-compose" && chmod +x "$tmp/bin/process-compose"
+  pc=(-process-compose "$tmp/bin/process-compose")
+  echo "process-compose: the prebuilt $("$tmp/bin/process-compose" version --short 2>/dev/null) from $pc_xz" >&2
+  note=(-note "process-compose: the prebuilt v1.122.0 linux/amd64 binary from ../shared/tools (the Go module proxy does not serve it here), built from the upstream tag with Go 1.26, CGO_ENABLED=0")
+elif pc_err=$(cd "$tmp" && GOBIN="$tmp/bin" GOFLAGS=-mod=mod go install "$PC_MODULE@$PC_VERSION" 2>&1); then
+  pc=(-process-compose "$tmp/bin/process-compose")
+  note=(-note "process-compose: installed with go install $PC_MODULE@$PC_VERSION")
+else
   why=$(printf '%s\n' "$pc_err" | grep -m1 -oE '(403 Forbidden|404 Not Found|not available|no matching versions|unknown revision)[^;]*' || true)
   skip+=(-skip "process-compose=\`go install $PC_MODULE@$PC_VERSION\` failed: the Go module proxy answered ${why:-an error} (it does not serve this module), so it could not be installed here")
-  echo "process-compose: not served by the module proxy; skipped" >&2
-else
-  skip+=(-skip "process-compose=installed, but this harness has no driver for it yet (it was not installable when the harness was written)")
+  note=()
+  echo "process-compose: not found and not served by the module proxy; skipped" >&2
 fi
 
 echo "== building tether and the harness" >&2
@@ -80,7 +93,7 @@ echo "== running ($runs runs of each figure)" >&2
 mkdir -p "$tmp/w" bench/results
 "$tmp/bin/peerbench" -tether "$tmp/bin/tether" -child "$tmp/bin/peerchild" -supervisord "$(command -v supervisord)" \
   -pm2-prefix "$tmp/npm" -pm2ctl "$repo/bench/peers/pm2ctl.js" -naive "$tmp/bin/naive" -work "$tmp/w" -out bench/results \
-  -runs "$runs" -tether-rev "$rev" -flood-mb "${FLOOD_MB:-200}" -only "${ONLY:-}" "${skip[@]}"
+  -runs "$runs" -tether-rev "$rev" -flood-mb "${FLOOD_MB:-200}" -only "${ONLY:-}" "${pc[@]}" "${note[@]}" "${skip[@]+"${skip[@]}"}"
 
 # The table in BENCHMARKS.md is this run's, between its two markers.
 if [ -z "${ONLY:-}" ] && grep -q '<!-- peers:begin -->' BENCHMARKS.md 2>/dev/null; then

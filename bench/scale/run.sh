@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# How a supervisor's cost grows with the number of sidecars: tether up,
+# supervisord and process-compose each run N `sleep` sidecars (N = 10, 100,
+# 1000 by default), side by side in one run, and this prints, per tool and N:
+#   threads  OS threads of the supervisor (/proc/PID/status; tether's watcher
+#            is a process of its own, counted apart)
+#   rss_mb   the supervisor's RSS, tether's watcher included (+ its share)
+#   start_s  launch -> every sidecar running (tether: every `ready` event, no
+#            probe; the others: N live sleep processes, their only signal)
+#   idle_cpu CPU ticks (1/100 s) the supervisor used over 3 s of idle
+#   stop_s   SIGTERM -> the supervisor exited and no sidecar is left
+#   left     sidecar processes left 1 s after that
+# Usage: bench/scale/run.sh [N...]     (tools it cannot find are skipped, and said so)
+#   PROCESS_COMPOSE=path  the process-compose binary (default: unpacked from
+#                         ../shared/tools/process-compose-v1.122.0-linux-amd64.xz)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+counts=("$@")
+[ ${#counts[@]} -eq 0 ] && counts=(10 100 1000)
+tmp=$(mktemp -d /tmp/tether-scale.XXXXXX)
+sleepsecs=$((4000 + $$ % 1000)) # a duration of this run's own, to count its sleeps
+trap 'pkill -KILL -f "^sleep $sleepsecs\$" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+go build -o "$tmp/tether" ./cmd/tether
+pc=${PROCESS_COMPOSE:-}
+if [ -z "$pc" ] && [ -f ../shared/tools/process-compose-v1.122.0-linux-amd64.xz ]; then
+  xz -dc ../shared/tools/process-compose-v1.122.0-linux-amd64.xz >"$tmp/process-compose" && chmod +x "$tmp/process-compose"
+  pc=$tmp/process-compose
+fi
+sup=$(command -v supervisord || true)
+
+now() { date +%s.%N; }
+live() { pgrep -c -f "^sleep $sleepsecs\$" || true; }
+threads() { awk '/^Threads:/{print $2}' /proc/$1/status 2>/dev/null || echo 0; }
+rsskb() { awk '/^VmRSS:/{print $2}' /proc/$1/status 2>/dev/null || echo 0; }
+ticks() { awk '{print $14+$15}' /proc/$1/stat 2>/dev/null || echo 0; }
+# report TOOL N PID T0 READY_T [WATCHER_PID]
+report() {
+  local tool=$1 n=$2 pid=$3 t0=$4 t1=$5 w=${6:-}
+  sleep 1
+  local th rss wrss=0 wth=0 c0 c1 t2 t3 left
+  th=$(threads "$pid"); rss=$(rsskb "$pid")
+  [ -n "$w" ] && wrss=$(rsskb "$w") && wth=$(threads "$w")
+  c0=$(ticks "$pid"); sleep 3; c1=$(ticks "$pid")
+  t2=$(now); kill -TERM "$pid"
+  while kill -0 "$pid" 2>/dev/null || [ "$(live)" -gt 0 ]; do sleep 0.01; done
+  t3=$(now); sleep 1; left=$(live)
+  printf '%-16s %5d %8d %8.1f %8.2f %9d %7.2f %5d\n' "$tool" "$n" "$th" "$(echo "($rss+$wrss)/1024" | bc -l)" \
+    "$(echo "$t1-$t0" | bc -l)" "$((c1 - c0))" "$(echo "$t3-$t2" | bc -l)" "$left"
+  [ -n "$w" ] && printf '%-16s %5d %8d %8.1f   (watcher alone)\n' "  watcher" "$n" "$wth" "$(echo "$wrss/1024" | bc -l)"
+  pkill -KILL -f "^sleep $sleepsecs\$" 2>/dev/null || true
+}
+
+run_tether() {
+  local n=$1 f=$tmp/tether-$n.toml out=$tmp/tether-$n.ndjson
+  : >"$f"
+  for i in $(seq 1 "$n"); do printf '[sidecar.s%d]\ncommand = ["sleep", "%d"]\n' "$i" "$sleepsecs" >>"$f"; done
+  local t0; t0=$(now)
+  "$tmp/tether" up -f "$f" >"$out" 2>"$tmp/tether-$n.err" &
+  local pid=$!
+  until [ "$(grep -c '"event":"ready"' "$out")" -ge "$n" ]; do sleep 0.01; done
+  local t1; t1=$(now)
+  report tether "$n" "$pid" "$t0" "$t1" "$(pgrep -P "$pid" -f tether-watcher | head -1)"
+}
+
+run_supervisord() {
+  local n=$1 d=$tmp/sup-$n; mkdir -p "$d"
+  { printf '[supervisord]\nnodaemon=true\nlogfile=%s/s.log\npidfile=%s/s.pid\nchildlogdir=%s\nminfds=%d\n\n' "$d" "$d" "$d" $((4 * n + 64))
+    printf '[program:s]\ncommand=sleep %d\nnumprocs=%d\nprocess_name=%%(program_name)s%%(process_num)d\nstartsecs=0\nstopasgroup=true\nkillasgroup=true\nstdout_logfile=NONE\nstderr_logfile=NONE\n' "$sleepsecs" "$n"; } >"$d/s.conf"
+  local t0; t0=$(now)
+  "$sup" -c "$d/s.conf" -n >"$d/stdio" 2>&1 &
+  local pid=$!
+  until [ "$(live)" -ge "$n" ]; do sleep 0.01; done
+  local t1; t1=$(now)
+  report supervisord "$n" "$pid" "$t0" "$t1"
+}
+
+run_pc() {
+  local n=$1 d=$tmp/pc-$n; mkdir -p "$d"
+  { echo 'version: "0.5"'; echo 'processes:'
+    for i in $(seq 1 "$n"); do printf '  s%d:\n    command: "sleep %d"\n' "$i" "$sleepsecs"; done; } >"$d/pc.yaml"
+  local t0; t0=$(now)
+  (cd "$d" && exec "$pc" up -f "$d/pc.yaml" -t=false --no-server -L "$d/pc.log" >"$d/stdio" 2>&1) &
+  local pid=$!
+  until [ "$(live)" -ge "$n" ]; do sleep 0.01; done
+  local t1; t1=$(now)
+  report process-compose "$n" "$pid" "$t0" "$t1"
+}
+
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(go version | cut -d' ' -f3), kernel $(uname -r), tether $(git rev-parse --short HEAD)"
+[ -n "$sup" ] && echo "supervisord $("$sup" --version)" || echo "supervisord: not installed (apt-get install supervisor): skipped"
+[ -n "$pc" ] && echo "process-compose $("$pc" version --short 2>/dev/null) from ${PROCESS_COMPOSE:-../shared/tools (prebuilt, see its README)}" || echo "process-compose: not found: skipped"
+printf '%-16s %5s %8s %8s %8s %9s %7s %5s\n' tool N threads rss_mb start_s idle_cpu stop_s left
+for n in "${counts[@]}"; do
+  run_tether "$n"
+  [ -n "$sup" ] && run_supervisord "$n"
+  [ -n "$pc" ] && run_pc "$n"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
