@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prints tether's benchmark figures: the output path against a raw pipe read,
 # spawn-to-exited against exec.Command().Run(), the restart overhead, the
-# readiness latency, and the tether command's NDJSON throughput against cat
-# and its idle cost. The peers are compared in bench/peers (BENCHMARKS.md).
+# readiness latency, the tether command's NDJSON throughput against cat
+# (also with a log file, and with the log file only) and its idle cost, and
+# the output path with and without the crash tail. The peers are compared in bench/peers (BENCHMARKS.md).
 # Usage: bench/run.sh [count]   (default 5 runs of each; medians shown)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 {
   go test -run '^$' -bench '^Benchmark([^C]|CLI[^I])' -benchtime 5x -timeout 30m -count "$count" ./bench
+  # The output path's cutting of reads with and without the crash tail.
+  go test -run '^$' -bench '^BenchmarkOutputTail' -benchtime 20000x -timeout 30m -count "$count" .
   # Idle cost is measured over 3 s per run: one run per count.
   go test -run '^$' -bench '^BenchmarkCLIIdle' -benchtime 1x -timeout 30m -count "$count" ./bench
 } | tee "$out" | grep -E '^(Benchmark|cpu:)' >&2 || true
@@ -37,6 +40,13 @@ END {
   printf "ready latency      http median %.2f ms (max %.2f)   tcp median %.2f ms (max %.2f) (able to answer -> ready event)\n", median("BenchmarkReadyLatency/http", "ms-median-latency"), median("BenchmarkReadyLatency/http", "ms-max-latency"), median("BenchmarkReadyLatency/tcp", "ms-median-latency"), median("BenchmarkReadyLatency/tcp", "ms-max-latency")
   cat_ = median("BenchmarkCLICat", "MB/s"); nd = median("BenchmarkCLINDJSON", "MB/s")
   printf "CLI NDJSON         %7.0f MB/s of 100-byte lines   cat %7.0f MB/s   ratio %.0f%%\n", nd, cat_, 100 * nd / cat_
+  for (l = 1; l <= 2; l++) {
+    r = (l == 1) ? "read=256KiB" : "read=1line"
+    off = median("BenchmarkOutputTail/" r "/tail=off", "ns/op"); on = median("BenchmarkOutputTail/" r "/tail=on", "ns/op")
+    printf "crash tail, %-11s without %8.0f ns/read   with %8.0f ns/read   (+%.0f%%)\n", r, off, on, 100 * (on - off) / off
+  }
+  pl = median("BenchmarkCLILogFile/mode=plain", "MB/s"); lg = median("BenchmarkCLILogFile/mode=log", "MB/s"); lo = median("BenchmarkCLILogFile/mode=log-only", "MB/s")
+  printf "CLI log file       events only %5.0f MB/s   events + --log-file %5.0f MB/s (%.0f%%)   --log-file, --output-events=false %5.0f MB/s\n", pl, lg, 100 * lg / pl, lo
   for (n = 1; n <= 2; n++) {
     k = (n == 1) ? "sidecars=1" : "sidecars=50"
     printf "CLI idle, %-11s CPU %.2f ms/s   RSS %.1f MB (+ watcher %.1f MB)\n", k, median("BenchmarkCLIIdle/" k, "cpu-ms/s"), median("BenchmarkCLIIdle/" k, "rss-MB"), median("BenchmarkCLIIdle/" k, "watcher-rss-MB")

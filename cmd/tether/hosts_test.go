@@ -124,6 +124,17 @@ func TestCrashTailShowsTraceback(t *testing.T) {
 	proctest.NoLeftovers(t, 2*time.Second)
 }
 
+// tetherExecLong is tetherExec in a temporary directory with no stdin,
+// for runs that may take long on a loaded machine: only a hang fails.
+func tetherExecLong(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := tetherCmd(t, "", args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	runBounded(t, cmd, 3*time.Minute, &errb)
+	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+}
+
 // countStream is what the "count" helper prints: prefix followed by 0..n-1,
 // one per line.
 func countStream(prefix string, n int) []byte {
@@ -177,7 +188,7 @@ func TestLogFileThroughCLI(t *testing.T) {
 		if quiet {
 			flags = append(flags, "--output-events=false")
 		}
-		out, stderr, code := tetherExec(t, t.TempDir(), "", runArgs(flags, argv...)...)
+		out, stderr, code := tetherExecLong(t, runArgs(flags, argv...)...)
 		if code != 0 {
 			t.Fatalf("exit status %d; stderr %s", code, stderr)
 		}
