@@ -1,7 +1,6 @@
 package tether
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -113,7 +112,7 @@ type member struct {
 	orderly          atomic.Bool                    // an orderly stop of this life began: its status is 0
 	status           atomic.Pointer[Status]         // as of its last event delivered; nil before one
 	usedPorts        atomic.Pointer[map[string]int] // the portDeps' ports its last attempt was spawned with
-	writes           *queue.Queue[[]byte]           // Write's data on its way to stdin
+	writes           *inbox                         // Write's data on its way to stdin
 
 	// Owned by Run's goroutine.
 	phase     memberPhase
@@ -135,8 +134,7 @@ func (g *Group) init() {
 		g.done = make(chan struct{})
 		g.byName = make(map[string]*member)
 		for _, spec := range g.Members {
-			m := &member{Member: spec, name: spec.Spec.Name,
-				writes: queue.New[[]byte](1<<20, GroupMaxWrite, func(p []byte) int { return len(p) })}
+			m := &member{Member: spec, name: spec.Spec.Name, writes: newInbox()}
 			g.members = append(g.members, m)
 			if m.name != "" && g.byName[m.name] == nil {
 				g.byName[m.name] = m
@@ -193,28 +191,20 @@ func (g *Group) RestartMember(name string) error {
 // reach the member in order, on a goroutine of their own, so that a
 // member that does not read its input holds up nobody; a write that fails
 // there is reported as an EventError. Write refuses when GroupMaxWrite
-// bytes are already waiting, and when the member is not running.
+// bytes or GroupMaxWrites writes are already waiting (the one being written
+// counts), and when the member is not running. When the member's
+// supervision ends, the writes still waiting are dropped with one
+// EventError, before its EventStopped.
 func (g *Group) Write(name string, p []byte) error {
 	return g.ask(memberRequest{op: opWrite, name: name, data: p})
 }
 
-// Signal sends sig to the process tree of the member called name.
+// Signal sends sig to the process tree of the member called name. When
+// writes to the member are waiting, it acts once they are written to its
+// stdin (or after GroupWriteWait), and a failure then is reported as an
+// EventError.
 func (g *Group) Signal(name string, sig os.Signal) error {
-	m, err := g.member(name)
-	if err != nil {
-		return err
-	}
-	sup := m.sup.Load()
-	if sup == nil {
-		return fmt.Errorf("tether: %s is not running: %w", name, ErrNotRunning)
-	}
-	if err := sup.Signal(sig); err != nil {
-		if errors.Is(err, ErrNotRunning) {
-			return fmt.Errorf("tether: %s is not running: %w", name, err)
-		}
-		return err
-	}
-	return nil
+	return g.ask(memberRequest{op: opSignal, name: name, sig: sig})
 }
 
 // Status returns the status of the member called name as its events

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,14 +15,15 @@ import (
 // groupRun is the state of one Run of a Group, owned by Run's goroutine.
 type groupRun struct {
 	g           *Group
-	ctx         context.Context // the supervisors'; canceled once everything ended
-	wg          sync.WaitGroup  // supervisors' Run, Stop, Start, Restart, and the writers
-	stopping    bool            // an orderly stop of everything began
-	killing     bool            // Kill: every tree is killed now
-	stopReason  string          // why the orderly stop began
-	pending     int             // Start and Restart calls in flight
-	failure     *MemberError    // the first member that ended in failure
-	lastOrderly bool            // the member that ended last was stopped in order
+	ctx         context.Context    // the supervisors'; canceled once everything ended
+	wg          sync.WaitGroup     // supervisors' Run, Stop, Start, Restart, and the writers
+	stopping    bool               // an orderly stop of everything began
+	killing     bool               // Kill: every tree is killed now
+	stopReason  string             // why the orderly stop began
+	pending     int                // Start and Restart calls in flight
+	failure     *MemberError       // the first member that ended in failure
+	lastOrderly bool               // the member that ended last was stopped in order
+	deferred    []*deferredRequest // requests that waited for writes (timers stopped at the end)
 }
 
 // A groupMessage tells Run's goroutine something; apply is called there.
@@ -68,6 +70,7 @@ const (
 	opStart
 	opRestart
 	opWrite
+	opSignal
 )
 
 // memberRequest: StopMember, StartMember, RestartMember or Write was
@@ -75,8 +78,10 @@ const (
 type memberRequest struct {
 	op     memberOp
 	name   string
-	reason string // opStop
-	data   []byte // opWrite
+	reason string    // opStop
+	data   []byte    // opWrite
+	sig    os.Signal // opSignal
+	now    bool      // do not wait for the writes before it: they were
 	reply  chan error
 }
 
@@ -126,7 +131,12 @@ func (msg stopAll) apply(r *groupRun) { r.beginStop(msg.reason) }
 
 func (killAll) apply(r *groupRun) { r.killAll() }
 
-func (msg memberRequest) apply(r *groupRun) { msg.reply <- r.request(msg) }
+func (msg memberRequest) apply(r *groupRun) {
+	err := r.request(msg)
+	if msg.reply != nil {
+		msg.reply <- err
+	}
+}
 
 // Run starts the members in the order of their dependencies and supervises
 // them until every member's supervision has ended: all were stopped (Stop,
@@ -192,8 +202,13 @@ func (g *Group) Run(ctx context.Context) error {
 // shutDown waits for every goroutine of the run, answering the requests
 // that still arrive with ErrNotRunning.
 func (r *groupRun) shutDown() {
+	for _, d := range r.deferred {
+		if d.timer != nil {
+			d.timer.Stop()
+		}
+	}
 	for _, m := range r.g.members {
-		m.writes.Close()
+		m.writes.close()
 	}
 	go func() {
 		r.wg.Wait()
@@ -323,6 +338,7 @@ func (r *groupRun) start(m *member) {
 				r.g.emit(Event{Time: time.Now(), Name: m.name, Kind: EventError, Err: err})
 			}
 			m.lifeEnded = true
+			r.dropWrites(m)
 			r.emitStopped(m, code)
 		}
 		r.g.msgs.Push(runReturned{m: m, sup: sup, code: code})
@@ -375,6 +391,7 @@ func (r *groupRun) onEvent(m *member, sup *Supervisor) func(Event) {
 				return // stopped after exited, while held: already told
 			}
 			m.lifeEnded = true
+			r.dropWrites(m)
 			code := 0
 			switch {
 			case m.orderly.Load():
@@ -477,6 +494,23 @@ func (r *groupRun) request(req memberRequest) error {
 	m := r.g.byName[req.name]
 	sup := m.sup.Load()
 	switch req.op {
+	case opStop, opRestart, opSignal:
+		// After the writes to m before it: they reach its stdin first.
+		if r.deferBehindWrites(m, req) {
+			return nil
+		}
+	}
+	switch req.op {
+	case opSignal:
+		if sup == nil {
+			return fmt.Errorf("tether: %s is not running: %w", m.name, ErrNotRunning)
+		}
+		if err := sup.Signal(req.sig); err != nil {
+			if errors.Is(err, ErrNotRunning) {
+				return fmt.Errorf("tether: %s is not running: %w", m.name, err)
+			}
+			return err
+		}
 	case opStop:
 		if m.phase != phaseEnded && !m.stopBegun && !r.stopping {
 			r.stopMember(m, req.reason)
@@ -507,8 +541,8 @@ func (r *groupRun) request(req memberRequest) error {
 		if sup == nil || m.phase != phaseLive {
 			return notRunningError(m.name)
 		}
-		if !m.writes.TryPush(req.data) {
-			return fmt.Errorf("more than %d bytes are waiting to be written to %s; it does not read its input", GroupMaxWrite, m.name)
+		if !m.writes.put(req.data) {
+			return fmt.Errorf("more than %d bytes or %d writes are waiting to be written to %s; it does not read its input", GroupMaxWrite, GroupMaxWrites, m.name)
 		}
 	}
 	return nil
@@ -521,35 +555,6 @@ type notRunningError string
 func (e notRunningError) Error() string { return string(e) + " is not running" }
 
 func (e notRunningError) Is(target error) bool { return target == ErrNotRunning }
-
-// writeLoop writes m's queued writes to its current attempt's stdin, in
-// order, until the queue is closed.
-func (r *groupRun) writeLoop(m *member) {
-	var batch [][]byte
-	for {
-		<-m.writes.Ready()
-		var closed bool
-		batch, closed = m.writes.Take(batch)
-		for _, p := range batch {
-			if closed {
-				break
-			}
-			sup := m.sup.Load()
-			if sup == nil {
-				continue
-			}
-			st := sup.Status() // the attempt the bytes are for
-			if _, err := sup.Write(p); err != nil {
-				r.g.emit(Event{Time: time.Now(), Name: m.name, Kind: EventError,
-					Pid: st.Pid, Attempt: st.Attempt, Err: writeError(m.name, err)})
-			}
-		}
-		clear(batch)
-		if closed {
-			return
-		}
-	}
-}
 
 // writeError says why a Write's bytes did not reach the member called name.
 func writeError(name string, err error) error {

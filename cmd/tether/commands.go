@@ -215,10 +215,56 @@ func (s *session) names() []string {
 // last of its events on the queue, so the answer agrees with what came
 // before it on stdout.
 func (s *session) pushStatus(st tether.Status) {
-	s.events.Force(record{kind: recStatus, status: &st, ev: tether.Event{Time: time.Now(), Name: st.Name}})
+	s.events.ForceOrFold(record{kind: recStatus, status: &st, ev: tether.Event{Time: time.Now(), Name: st.Name}}, foldStatus)
 }
 
 // emitError writes an error event for the sidecar called name.
 func (s *session) emitError(name string, err error) {
-	s.events.Force(record{ev: tether.Event{Time: time.Now(), Name: name, Kind: tether.EventError, Err: err}})
+	s.events.ForceOrFold(record{ev: tether.Event{Time: time.Now(), Name: name, Kind: tether.EventError, Err: err}}, foldError)
 }
+
+// Errors and status answers never wait for a slow reader of stdout, and
+// while the event queue is full they are folded into what waits there, so
+// that a host that writes commands without reading tether's output cannot
+// make tether grow: an error joins the error record that waits already
+// (which counts them), a status answer replaces the waiting answer for the
+// same sidecar.
+
+// foldError folds the error record r into waiting, if that is an error
+// record.
+func foldError(waiting *record, r record) bool {
+	if waiting.kind != recEvent || waiting.ev.Kind != tether.EventError {
+		return false
+	}
+	ce, ok := waiting.ev.Err.(*coalescedErrors)
+	if !ok {
+		ce = &coalescedErrors{first: waiting.ev.Err}
+		waiting.ev.Err = ce
+	}
+	ce.more++
+	return true
+}
+
+// foldStatus replaces waiting with the status answer r for the same
+// sidecar.
+func foldStatus(waiting *record, r record) bool {
+	if waiting.kind != recStatus || waiting.ev.Name != r.ev.Name {
+		return false
+	}
+	*waiting = r
+	return true
+}
+
+// coalescedErrors is the error of a record that stands for several errors
+// while tether's stdout was full. more changes only while the record waits
+// in the queue, under its lock.
+type coalescedErrors struct {
+	first error
+	more  int
+}
+
+func (e *coalescedErrors) Error() string {
+	return fmt.Sprintf("%v (and %d more errors, not shown one by one: tether's stdout was not being read)", e.first, e.more)
+}
+
+func (e *coalescedErrors) Unwrap() error { return e.first }

@@ -100,6 +100,26 @@ func helperMain(mode string, args []string) {
 		fmt.Println("up")
 		io.Copy(os.Stdout, os.Stdin)
 		select {}
+	case "peek": // on USR1 or TERM, print "got:" and what stdin holds now (| for newlines); exit on TERM
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGUSR1, syscall.SIGTERM)
+		syscall.SetNonblock(0, true)
+		fmt.Println("up")
+		for sig := range c {
+			var got []byte
+			buf := make([]byte, 4096)
+			for {
+				n, err := syscall.Read(0, buf)
+				if n <= 0 || err != nil {
+					break
+				}
+				got = append(got, buf[:n]...)
+			}
+			fmt.Println("got:" + strings.ReplaceAll(string(got), "\n", "|"))
+			if sig == syscall.SIGTERM {
+				return
+			}
+		}
 	case "stubborn": // ignore TERM, INT and HUP
 		signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 		fmt.Println("up")

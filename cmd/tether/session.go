@@ -81,7 +81,9 @@ func (s *session) onEvent(ev tether.Event) {
 		s.events.Force(record{kind: recStopping, reason: ev.Reason, ev: ev})
 	case tether.EventStopped:
 		s.events.Force(record{kind: recStopped, ev: ev})
-	case tether.EventError, tether.EventGaveUp:
+	case tether.EventError:
+		s.events.ForceOrFold(record{ev: ev}, foldError)
+	case tether.EventGaveUp:
 		s.events.Force(record{ev: ev})
 	default:
 		s.events.Push(record{ev: ev})

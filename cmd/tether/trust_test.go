@@ -8,11 +8,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"tether.dev/tether"
 	"tether.dev/tether/internal/proctest"
 )
 
@@ -203,9 +205,157 @@ func TestStalledHostStops(t *testing.T) {
 			r.Close() // the host goes away: tether sees its stdout broken
 			select {
 			case <-exited:
-			case <-time.After(20 * time.Second):
+			case <-time.After(60 * time.Second):
 				t.Fatalf("tether did not exit once its stdout was closed; stderr: %s", errb.String())
 			}
 		})
+	}
+}
+
+// Issue 11 item 9: commands for one sidecar take effect in order. The bytes
+// of a write reach the sidecar's stdin before a signal or stop sent after
+// it acts: the sidecar, on the signal, finds them there.
+func TestWriteThenSignalInOrder(t *testing.T) {
+	t.Parallel()
+	flags, argv := helperArgv("peek")
+	p := startTether(t, "", runArgs(flags, argv...)...)
+	_, at := p.waitFor(20*time.Second, 0, "up", func(e event) bool { return e.str("line") == "up" })
+	for i := range 20 {
+		p.send(fmt.Sprintf(`{"cmd":"write","data":"%d\n"}`, i))
+		p.send(`{"cmd":"signal","signal":"USR1"}`)
+		e, j := p.waitFor(20*time.Second, at, "got", func(e event) bool { return strings.HasPrefix(e.str("line"), "got:") })
+		at = j + 1
+		if want := fmt.Sprintf("got:%d|", i); e.str("line") != want {
+			t.Errorf("round %d: the sidecar found %q on USR1, want %q: the signal overtook the write", i, e.str("line"), want)
+		}
+	}
+	p.send(`{"cmd":"write","data":"last\n"}`)
+	p.send(`{"cmd":"stop"}`)
+	e, _ := p.waitFor(20*time.Second, at, "got", func(e event) bool { return strings.HasPrefix(e.str("line"), "got:") })
+	if e.str("line") != "got:last|" {
+		t.Errorf("on TERM the sidecar found %q, want got:last|: the stop overtook the write", e.str("line"))
+	}
+	if code := p.wait(20 * time.Second); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	if errs := ofKind(p.all(), "error"); len(errs) > 0 {
+		t.Errorf("errors: %v", errs)
+	}
+	proctest.NoLeftovers(t, 2*time.Second)
+}
+
+// Issue 11 item 5: the write budget counts empty writes (their number is
+// bounded too) ...
+func TestWriteBudgetCountsEmptyWrites(t *testing.T) {
+	// Not parallel: it moves tens of MiB through tether.
+	p := startTether(t, "", "run", "--grace", "100ms", "--", "sleep", "1000") // never reads stdin
+	_, at := p.waitKind(20*time.Second, 0, "spawned")
+	var b strings.Builder
+	b.WriteString(`{"cmd":"write","data":"` + strings.Repeat("x", 1<<20) + `"}` + "\n") // fills the pipe, then blocks
+	for range tether.GroupMaxWrites + 100 {
+		b.WriteString(`{"cmd":"write","data":""}` + "\n")
+	}
+	if _, err := io.WriteString(p.stdin, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := p.waitKind(60*time.Second, at, "error")
+	if !strings.Contains(e.str("error"), "are waiting to be written") {
+		t.Errorf("first error %s", e)
+	}
+}
+
+// ... and the write being carried out.
+func TestWriteBudgetCountsWriteInProgress(t *testing.T) {
+	// Not parallel: it moves tens of MiB through tether.
+	p := startTether(t, "", "run", "--grace", "100ms", "--", "sleep", "1000") // never reads stdin
+	_, at := p.waitKind(20*time.Second, 0, "spawned")
+	line := `{"cmd":"write","data":"` + strings.Repeat("x", 15<<20) + `"}`
+	for range 5 { // 15 MiB is being written, 45 wait: the fifth is refused
+		p.send(line)
+	}
+	e, _ := p.waitKind(60*time.Second, at, "error")
+	if !strings.Contains(e.str("error"), "stdin line 5:") || !strings.Contains(e.str("error"), "are waiting to be written") {
+		t.Errorf("first error %.300s, want the fifth write refused", e)
+	}
+}
+
+// ... and a stop answers the writes still queued with one error, before
+// the stopped record.
+func TestStopAnswersQueuedWritesOnce(t *testing.T) {
+	t.Parallel()
+	p := startTether(t, "", "run", "--grace", "100ms", "--", "sleep", "1000") // never reads stdin
+	_, at := p.waitKind(20*time.Second, 0, "spawned")
+	var b strings.Builder
+	b.WriteString(`{"cmd":"write","data":"` + strings.Repeat("x", 1<<20) + `"}` + "\n")
+	for range 1000 {
+		b.WriteString(`{"cmd":"write","data":"x"}` + "\n")
+	}
+	b.WriteString(`{"cmd":"stop"}` + "\n")
+	io.WriteString(p.stdin, b.String())
+	if code := p.wait(30 * time.Second); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	evs := p.all()[at:]
+	errs := ofKind(evs, "error")
+	if len(errs) != 1 || !strings.Contains(errs[0].str("error"), "write") {
+		t.Fatalf("%d errors after the stop, want one about the writes: %v", len(errs), errs[:min(len(errs), 3)])
+	}
+	ie := index(evs, func(e event) bool { return e.kind() == "error" })
+	is := index(evs, func(e event) bool { return e.kind() == "stopped" })
+	if ie > is {
+		t.Errorf("the error about the writes comes after stopped: %v", kinds(evs))
+	}
+	proctest.NoLeftovers(t, 2*time.Second)
+}
+
+// Issue 11 item 4: error events caused by stdin do not pile up while the
+// host does not read tether's stdout: tether's memory stays bounded.
+func TestStdinErrorsBoundedWhileStdoutStalled(t *testing.T) {
+	// Not parallel: it moves tens of MiB through tether.
+	cmd := tetherCmd(t, "", "run", "--", "sleep", "1000")
+	r, w, err := os.Pipe() // the host: never reads
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		proctest.NoLeftovers(t, 2*time.Second)
+	}()
+	chunk := bytes.Repeat([]byte("x\n"), 1<<18) // 256 Ki bad lines
+	for range 2 {
+		if _, err := in.Write(chunk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every line but the last 64 KiB has been read (the pipe holds the
+	// rest); the peak of tether's memory tells whether errors piled up.
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hwm int
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			hwm, _ = strconv.Atoi(f[1])
+		}
+	}
+	limit := 120 << 10 // KiB
+	if raceEnabled {
+		limit *= 3
+	}
+	t.Logf("tether's peak RSS after 512Ki bad lines: %d KiB", hwm)
+	if hwm == 0 || hwm > limit {
+		t.Errorf("tether's peak RSS %d KiB after 512Ki bad stdin lines with its stdout stalled; want under %d KiB", hwm, limit)
 	}
 }

@@ -21,6 +21,7 @@ type Queue[T any] struct {
 	maxItems  int
 	maxWeight int
 	weigh     func(T) int
+	foldFrom  int // ForceOrFold: the values added since the queue was found full (-1: none)
 }
 
 // New returns an empty queue bounded at maxItems values and maxWeight in
@@ -29,7 +30,7 @@ func New[T any](maxItems, maxWeight int, weigh func(T) int) *Queue[T] {
 	if weigh == nil {
 		weigh = func(T) int { return 0 }
 	}
-	q := &Queue[T]{ready: make(chan struct{}, 1), maxItems: maxItems, maxWeight: maxWeight, weigh: weigh}
+	q := &Queue[T]{ready: make(chan struct{}, 1), maxItems: maxItems, maxWeight: maxWeight, weigh: weigh, foldFrom: -1}
 	q.room = sync.NewCond(&q.mu)
 	return q
 }
@@ -64,6 +65,28 @@ func (q *Queue[T]) TryPush(v T) bool {
 	if len(q.items) >= q.maxItems || q.weight+q.weigh(v) > q.maxWeight {
 		q.mu.Unlock()
 		return false
+	}
+	return q.add(v)
+}
+
+// ForceOrFold adds v as Force does while the queue is within its bounds.
+// Once it is full it never grows for v without bound: fold is offered each
+// value added since the queue was found full, newest first, and may fold v
+// into it (report true); only if none takes v is it added. It reports
+// false, and drops v, when the queue is closed.
+func (q *Queue[T]) ForceOrFold(v T, fold func(waiting *T, v T) bool) bool {
+	q.mu.Lock()
+	if q.closed || !q.full() {
+		return q.add(v)
+	}
+	if q.foldFrom < 0 {
+		q.foldFrom = len(q.items)
+	}
+	for i := len(q.items) - 1; i >= q.foldFrom; i-- {
+		if fold(&q.items[i], v) {
+			q.mu.Unlock()
+			return true
+		}
 	}
 	return q.add(v)
 }
@@ -104,6 +127,7 @@ func (q *Queue[T]) Take(dst []T) ([]T, bool) {
 	clear(q.items)
 	q.items = q.items[:0]
 	q.weight = 0
+	q.foldFrom = -1
 	closed := q.closed
 	q.mu.Unlock()
 	q.room.Broadcast()

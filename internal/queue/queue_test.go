@@ -56,3 +56,24 @@ func TestClose(t *testing.T) {
 		t.Fatalf("Take = %v, %v", got, closed)
 	}
 }
+
+// Once the queue is full, ForceOrFold offers only the values added since
+// then to fold; Take starts afresh.
+func TestForceOrFold(t *testing.T) {
+	q := New[int](2, 100, nil)
+	sum := func(w *int, v int) bool { *w += v; return true }
+	q.ForceOrFold(1, sum)
+	q.ForceOrFold(2, sum)  // not full before it: added
+	q.ForceOrFold(10, sum) // full: nothing since then to fold into: added
+	q.ForceOrFold(20, sum) // folded into 10
+	q.ForceOrFold(30, sum)
+	got, _ := q.Take(nil)
+	if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 60 {
+		t.Fatalf("Take = %v, want [1 2 60]", got)
+	}
+	q.ForceOrFold(5, sum)
+	q.ForceOrFold(6, sum)
+	if got, _ := q.Take(nil); len(got) != 2 {
+		t.Fatalf("after Take, values folded before the queue was full again: %v", got)
+	}
+}
