@@ -50,10 +50,18 @@ type run struct {
 // startTether runs `tether run ARGS -- <this test binary as a sidecar>`.
 func startTether(t *testing.T, role string, extraEnv []string, args ...string) *run {
 	t.Helper()
-	r := &run{t: t, dir: t.TempDir(), evs: make(chan event, 1), taken: map[int]bool{}, done: make(chan struct{})}
+	dir := t.TempDir()
 	args = append(append([]string{"run", "--output", "json", "--grace", "5s"}, args...), "--", os.Args[0])
-	r.cmd = exec.Command(tetherBin, args...)
-	r.cmd.Env = append(append(os.Environ(), proctest.Env(t), roleVar+"="+role, "SIDECAR_TEST_DIR="+r.dir), extraEnv...)
+	cmd := exec.Command(tetherBin, args...)
+	cmd.Env = append(append(os.Environ(), proctest.Env(t), roleVar+"="+role, "SIDECAR_TEST_DIR="+dir), extraEnv...)
+	return startRun(t, cmd, dir)
+}
+
+// startRun starts cmd, a tether whose stdout carries events; dir is the
+// sidecar's SIDECAR_TEST_DIR.
+func startRun(t *testing.T, cmd *exec.Cmd, dir string) *run {
+	t.Helper()
+	r := &run{t: t, cmd: cmd, dir: dir, evs: make(chan event, 1), taken: map[int]bool{}, done: make(chan struct{})}
 	r.cmd.Stderr = os.Stderr
 	var err error
 	if r.stdin, err = r.cmd.StdinPipe(); err != nil {

@@ -210,6 +210,10 @@ func blockCoverage(t *testing.T, b docBlock) string {
 		"examples/gohost/main.go":   "TestReadmeGoHost",
 		"examples/exechost/main.go": "TestHostsExecHost",
 		"examples/pyhost/host.py":   "TestHostsPythonHost",
+		// The sidecar's side: the programs the SDKs' tests run.
+		"examples/gosidecar/main.go":         "TestGoSidecarExample (sidecar)",
+		"sdk/python/tests/sync_sidecar.py":   "sdk/python/tests/test_tether.py",
+		"sdk/node/test/fixtures/sidecar.mjs": "sdk/node/test/tether.test.js",
 	}
 	for file, test := range verbatim {
 		if src, err := os.ReadFile(filepath.Join(repoRoot, file)); err == nil && string(src) == b.text {
