@@ -21,6 +21,7 @@ func TestValidatePortPlaceholder(t *testing.T) {
 		{Spec{Command: "srv", Ready: HTTPProbe("http://127.0.0.1:{port}/")}, "Ready"},
 		{Spec{Command: "srv", Live: TCPProbe("127.0.0.1:{port}")}, "Live"},
 		{Spec{Command: "srv", Ready: ExecProbe("check", "-p", "{port}")}, "Ready"},
+		{Spec{Command: "srv", StopRequest: "http://127.0.0.1:{port}/quit"}, "StopRequest"},
 	}
 	for _, c := range bad {
 		err := c.spec.Validate()

@@ -324,6 +324,9 @@ func (s *Spec) validatePortPlaceholder() error {
 			return &FieldError{Field: p.field, Value: fmt.Sprintf("%q", p.probe.text), Allow: allow}
 		}
 	}
+	if strings.Contains(s.StopRequest, "{port}") {
+		return &FieldError{Field: "StopRequest", Value: fmt.Sprintf("%q", s.StopRequest), Allow: allow}
+	}
 	return nil
 }
 

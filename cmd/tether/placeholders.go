@@ -42,6 +42,9 @@ func placeholderTexts(c *sidecarConfig) []placeholderText {
 			out = append(out, placeholderText{p.key, p.probe.String()})
 		}
 	}
+	if c.spec.StopRequest != "" {
+		out = append(out, placeholderText{"stop_request", c.spec.StopRequest})
+	}
 	return out
 }
 

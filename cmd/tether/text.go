@@ -40,7 +40,7 @@ type textCar struct {
 	name      string
 	dependsOn []string
 	probe     bool          // it has a readiness probe
-	grace     time.Duration // how long a stop waits before the kill; negative: none
+	grace     time.Duration // how long a stop may wait before the kill; negative: none
 }
 
 // nameColor returns the ANSI colour of the i-th name: cyan, magenta, blue,
@@ -78,6 +78,9 @@ func (f *textFormat) withSidecars(cfgs []*sidecarConfig) *textFormat {
 		grace := c.spec.Grace
 		if grace == 0 {
 			grace = tether.DefaultGrace
+		}
+		if c.spec.StopRequest != "" && grace > 0 {
+			grace += time.Second // the request, grace, the signal, and the kill a second later
 		}
 		tc := textCar{name: c.name, dependsOn: c.dependsOn, probe: !c.spec.Ready.IsZero(), grace: grace}
 		f.cars = append(f.cars, tc)

@@ -71,6 +71,10 @@ func TestTextForPeople(t *testing.T) {
 		t.Errorf("tail not escaped: %q", tail)
 	}
 
+	req := newTextFormat([]string{"a"}, false).withSidecars([]*sidecarConfig{{name: "a", spec: tether.Spec{Grace: 2 * time.Second, StopRequest: "stdin-close"}}})
+	if s := string(req.format(nil, &record{kind: recStopping, reason: "signal", ev: tether.Event{Time: at, Name: "a"}})); !strings.Contains(s, "waiting up to 3s for a to stop") {
+		t.Errorf("with a stop request: %q", s)
+	}
 	kill := newTextFormat([]string{"a"}, false).withSidecars([]*sidecarConfig{{name: "a", spec: tether.Spec{Grace: -1}}})
 	if s := string(kill.format(nil, &record{kind: recStopping, reason: "signal", ev: tether.Event{Time: at, Name: "a"}})); !strings.Contains(s, "killing a now") {
 		t.Errorf("grace 0: %q", s)
