@@ -359,7 +359,7 @@ func TestHostsExecHost(t *testing.T) {
 	cmd := exec.Command(exe, tetherBin)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), proctest.Env(t))
-	out, err := runToEnd(t, cmd, 2*time.Minute)
+	out, err := runToEnd(t, cmd, 3*time.Minute)
 	if err != nil {
 		t.Fatalf("exechost: %v\n%s", err, out)
 	}
@@ -385,7 +385,7 @@ func TestHostsPythonHost(t *testing.T) {
 		`head -c 1048575 /dev/zero | tr '\000' '\001'; echo; exec python3 -m http.server "$1" --bind 127.0.0.1`, "sh", "{port}")
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), proctest.Env(t))
-	out, err := runToEnd(t, cmd, 2*time.Minute)
+	out, err := runToEnd(t, cmd, 3*time.Minute)
 	if err != nil {
 		t.Fatalf("host.py: %v\n%s", err, out)
 	}
@@ -660,7 +660,7 @@ func TestDocConsole(t *testing.T) {
 					cmd := exec.Command("sh", "-c", line)
 					cmd.Dir = t.TempDir()
 					cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(tetherBin)+string(os.PathListSeparator)+os.Getenv("PATH"), proctest.Env(t))
-					out, err := runToEnd(t, cmd, 2*time.Minute)
+					out, err := runToEnd(t, cmd, 3*time.Minute)
 					if err != nil {
 						t.Errorf("%s:%d: %s: %v\n%s", b.file, b.line, line, err, out)
 					}

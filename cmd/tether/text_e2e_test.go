@@ -55,11 +55,11 @@ func TestTextOutputForPeople(t *testing.T) {
 	t.Parallel()
 	p := startProc(t, tetherCmd(t, "", "run", "--output", "text", "--grace", "4s", "--restart", "never", "--",
 		"sh", "-c", `printf 'red\033[31m cr\r nul\000 end\n'; exec 0<&-; echo closed; sleep 60`), true)
-	p.waitText(10*time.Second, "closed")
+	p.waitText(time.Minute, "closed")
 	p.send(`{"cmd":"write","data":"hello"}`)
-	p.waitText(10*time.Second, "error: tether: write to sh's stdin")
+	p.waitText(time.Minute, "error: tether: write to sh's stdin")
 	p.signal(syscall.SIGTERM)
-	p.wait(15 * time.Second)
+	p.wait(time.Minute)
 	out := p.rawText()
 	for _, re := range []string{
 		`(?m)^\d\d:\d\d:\d\d\.\d{3} sh \* ready \(no probe\), pid \d+$`,
