@@ -309,14 +309,16 @@ func (s *Supervisor) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Signal sends sig to the current attempt's whole tree. It returns
-// ErrNotRunning when no attempt is running.
+// Signal sends sig to the current attempt's whole tree, alone: STOP or TSTP
+// pause the tree until CONT resumes it (a Stop resumes a paused tree so that
+// it can act on the stop signal). It returns ErrNotRunning when no attempt
+// is running.
 func (s *Supervisor) Signal(sig os.Signal) error {
 	g := s.group.Load()
 	if g == nil {
 		return ErrNotRunning
 	}
-	err := g.Signal(sig)
+	err := g.Send(sig) // alone: a paused tree resumes only on CONT
 	if errors.Is(err, proc.ErrGroupGone) {
 		return ErrNotRunning
 	}

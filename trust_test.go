@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,5 +222,59 @@ func TestStalledHostBoundsCrashLoop(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Errorf("Stop = %v", err)
+	}
+}
+
+// procState is the state letter of pid in /proc/PID/stat ("T": stopped).
+func procState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// Issue 11 item 11: Signal STOP or TSTP pauses the tree (no SIGCONT follows
+// it); only CONT resumes it.
+func TestSignalStopPauses(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := &Supervisor{Spec: Spec{Command: "sleep", Args: []string{"1000"}, Env: []string{proctest.Env(t)}}, OnEvent: rec.on}
+	start(t, s)
+	pid := rec.waitKind(t, 10*time.Second, EventSpawned).Pid
+	waitState := func(want bool, what string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); (procState(pid) == "T") != want; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: state %q", what, procState(pid))
+			}
+		}
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGSTOP, syscall.SIGTSTP} {
+		if err := s.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		waitState(true, sig.String()+" did not pause the sidecar")
+		time.Sleep(300 * time.Millisecond) // long enough for a SIGCONT to land
+		if st := procState(pid); st != "T" {
+			t.Fatalf("after %v the sidecar is %q, not paused: something resumed it", sig, st)
+		}
+		if err := s.Signal(syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+		waitState(false, "CONT did not resume the sidecar")
+	}
+	// A stop still acts on a paused tree.
+	s.Signal(syscall.SIGSTOP)
+	waitState(true, "STOP did not pause the sidecar")
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ex := rec.waitKind(t, 10*time.Second, EventExited); ex.Signal != "TERM" {
+		t.Errorf("a paused sidecar stopped by %q, want TERM", ex.Signal)
 	}
 }

@@ -92,9 +92,16 @@ func (g *Group) Wait() (*os.ProcessState, error) {
 	return g.cmd.ProcessState, err
 }
 
-// Signal sends sig to every process of the unit. It returns ErrGroupGone when
-// no process is left.
+// Signal sends sig to every process of the unit, followed on Unix by SIGCONT
+// (as systemd does with a stop signal) unless sig is one that pauses
+// (STOP, TSTP, TTIN, TTOU) or KILL. It returns ErrGroupGone when no process
+// is left.
 func (g *Group) Signal(sig os.Signal) error { return g.sys.signal(g, sig) }
+
+// Send sends sig alone to every process of the unit: a tree paused by STOP
+// stays paused until it gets CONT. It returns ErrGroupGone when no process
+// is left.
+func (g *Group) Send(sig os.Signal) error { return g.sys.send(g, sig) }
 
 // Kill kills every process of the unit at once. Killing an empty unit is not
 // an error.

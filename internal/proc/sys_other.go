@@ -17,6 +17,8 @@ func (s *sysGroup) start(*exec.Cmd) error {
 
 func (s *sysGroup) signal(*Group, os.Signal) error { return errors.ErrUnsupported }
 
+func (s *sysGroup) send(*Group, os.Signal) error { return errors.ErrUnsupported }
+
 func (s *sysGroup) kill(*Group) error { return errors.ErrUnsupported }
 
 func (s *sysGroup) alive(*Group) bool { return false }

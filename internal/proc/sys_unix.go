@@ -110,6 +110,24 @@ func (s *sysGroup) start(g *Group, a Attr) error {
 }
 
 func (s *sysGroup) signal(g *Group, sig os.Signal) error {
+	if err := s.send(g, sig); err != nil {
+		return err
+	}
+	// Like systemd, follow a stop signal with SIGCONT so that stopped
+	// members can act on it; not a signal that pauses (it would undo it).
+	switch sig {
+	case unix.SIGKILL, unix.SIGCONT, unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, syscall.Signal(0):
+		return nil
+	}
+	_ = unix.Kill(-s.pgid, unix.SIGCONT)
+	if s.c != nil {
+		s.c.signal(unix.SIGCONT)
+	}
+	return nil
+}
+
+// send sends sig alone to every process of the unit.
+func (s *sysGroup) send(g *Group, sig os.Signal) error {
 	ssig, ok := sig.(syscall.Signal)
 	if !ok {
 		return fmt.Errorf("proc: unsupported signal %v", sig)
@@ -124,14 +142,6 @@ func (s *sysGroup) signal(g *Group, sig os.Signal) error {
 	}
 	if gone {
 		return ErrGroupGone
-	}
-	// Like systemd, follow a stop signal with SIGCONT so that stopped
-	// members can act on it.
-	if ssig != unix.SIGKILL && ssig != unix.SIGCONT && ssig != 0 {
-		_ = unix.Kill(-s.pgid, unix.SIGCONT)
-		if s.c != nil {
-			s.c.signal(unix.SIGCONT)
-		}
 	}
 	return nil
 }

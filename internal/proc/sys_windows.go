@@ -141,6 +141,9 @@ func hasConsole() bool {
 	return n != 0
 }
 
+// send is signal: no signal pauses a tree on Windows.
+func (s *sysGroup) send(g *Group, sig os.Signal) error { return s.signal(g, sig) }
+
 func (s *sysGroup) signal(g *Group, sig os.Signal) error {
 	act := winSignalAction(sig)
 	if act == winKill {
