@@ -89,6 +89,9 @@ func parseCommand(line []byte) (*stdinCommand, error) {
 	if len(line) > maxCommandLine {
 		return nil, fmt.Errorf("line longer than %d bytes", maxCommandLine)
 	}
+	if err := checkCommandKeys(line); err != nil {
+		return nil, err
+	}
 	var c stdinCommand
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
@@ -104,6 +107,9 @@ func parseCommand(line []byte) (*stdinCommand, error) {
 		return nil, errors.New(`missing "cmd": want restart, stop, start, signal, write or status`)
 	default:
 		return nil, fmt.Errorf("unknown cmd %q: want restart, stop, start, signal, write or status", c.Cmd)
+	}
+	if c.Name != nil && *c.Name == "" {
+		return nil, errors.New(`"name" is empty: want a sidecar's name`)
 	}
 	if c.Signal != nil && c.Cmd != "signal" {
 		return nil, fmt.Errorf(`"signal" does not belong to cmd %q`, c.Cmd)
@@ -127,6 +133,42 @@ func parseCommand(line []byte) (*stdinCommand, error) {
 		}
 	}
 	return &c, nil
+}
+
+// checkCommandKeys refuses what encoding/json would let through but the
+// published schema does not: a key spelled in another case ("CMD"), a key
+// given twice, a null value. A host that validates commands against the
+// schema sees exactly what tether does.
+func checkCommandKeys(line []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New(`not a command object; want e.g. {"cmd":"restart","name":"api"}`)
+	}
+	seen := make(map[string]bool, 4)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("not a command object (%v)", err)
+		}
+		key, _ := t.(string)
+		switch key {
+		case "cmd", "name", "signal", "data":
+		default:
+			return fmt.Errorf("unknown key %q: want cmd, name, signal or data (lower case)", key)
+		}
+		if seen[key] {
+			return fmt.Errorf("key %q given twice", key)
+		}
+		seen[key] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return fmt.Errorf("not a command object (%v)", err)
+		}
+		if len(v) == 0 || v[0] != '"' {
+			return fmt.Errorf("%q is %s: want a string", key, v)
+		}
+	}
+	return nil
 }
 
 // quoteLine shows a stdin line in an error, shortened.

@@ -209,6 +209,13 @@ func TestCommandSchemaAgreesWithTether(t *testing.T) {
 		`{"cmd":"restart","data":"x"}`,
 		`{"cmd":"restart","name":""}`,
 		`{"cmd":"status","data":"x"}`,
+		// Issue 11 item 10: keys in another case, and null values.
+		`{"CMD":"stop"}`,
+		`{"cmd":"signal","SIGNAL":"CONT"}`,
+		`{"cmd":"stop","Name":"cat"}`,
+		`{"cmd":"restart","name":null}`,
+		`{"cmd":"write","data":null}`,
+		`{"cmd":null}`,
 	}
 	for _, s := range valid {
 		inst, _ := jsonschema.UnmarshalJSON(strings.NewReader(s))

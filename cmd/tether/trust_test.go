@@ -359,3 +359,19 @@ func TestStdinErrorsBoundedWhileStdoutStalled(t *testing.T) {
 		t.Errorf("tether's peak RSS %d KiB after 512Ki bad stdin lines with its stdout stalled; want under %d KiB", hwm, limit)
 	}
 }
+
+// Issue 11 item 10: a key given twice is refused (encoding/json would take
+// the last), as are the cases TestCommandSchemaAgreesWithTether checks
+// against the schema.
+func TestCommandDuplicateKeysRefused(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{
+		`{"cmd":"write","data":"a\n","data":"b\n"}`,
+		`{"cmd":"stop","cmd":"status"}`,
+		`{"cmd":"signal","signal":"CONT","signal":"CONT"}`,
+	} {
+		if _, err := parseCommand([]byte(line)); err == nil || !strings.Contains(err.Error(), "twice") {
+			t.Errorf("%s: %v, want refused as a key given twice", line, err)
+		}
+	}
+}
