@@ -312,3 +312,48 @@ func TestReadyIntervalCLI(t *testing.T) {
 	p.wait(20 * time.Second)
 	proctest.NoLeftovers(t, 2*time.Second)
 }
+
+// The event examples of the docs (every line of a json block that is an
+// event) are valid against the schema, and the crash-tail example shows
+// the command TestCrashTailShowsTraceback runs, with a gave_up event of the
+// shape it checks.
+func TestDocEventExamples(t *testing.T) {
+	t.Parallel()
+	seen := map[string]int{}
+	for _, name := range []string{"cli.md", "hosts.md"} {
+		text, err := os.ReadFile(filepath.Join("..", "..", "docs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inJSON := false
+		for _, line := range strings.Split(string(text), "\n") {
+			switch {
+			case strings.HasPrefix(line, "```"):
+				inJSON = line == "```json"
+			case inJSON && strings.Contains(line, `"event":`):
+				var e event
+				if err := checkEvent([]byte(line+"\n"), &e); err != nil {
+					t.Errorf("%s: %v: %s", name, err, line)
+				}
+				seen[e.kind()]++
+			}
+		}
+	}
+	if seen["status"] < 2 {
+		t.Errorf("the status examples of cli.md and hosts.md were not found: %v", seen)
+	}
+
+	text, _ := os.ReadFile(filepath.Join("..", "..", "docs", "cli.md"))
+	const cmd = "$ tether run --max-restarts 1 -- python3 -c 'import nosuchmodule' | grep gave_up\n"
+	i := strings.Index(string(text), cmd)
+	if i < 0 {
+		t.Fatalf("cli.md does not show %q", cmd)
+	}
+	line, _, _ := strings.Cut(string(text)[i+len(cmd):], "\n")
+	line = strings.Replace(line, `"time":"…"`, `"time":"2026-01-02T03:04:05.000000000Z"`, 1)
+	var e event
+	if err := checkEvent([]byte(line+"\n"), &e); err != nil || e.kind() != "gave_up" ||
+		!strings.Contains(line, `ModuleNotFoundError: No module named 'nosuchmodule'"]`) {
+		t.Errorf("cli.md's gave_up example: %v: %s", err, line)
+	}
+}
