@@ -61,6 +61,15 @@ func playRole(role string) int {
 	switch role {
 	case "sidecar":
 		return exampleSidecar()
+	case "stubborn":
+		// Stops on the first signal, then never finishes.
+		ctx, stop := sidecar.StopContext(context.Background())
+		defer stop()
+		fmt.Println("running")
+		<-ctx.Done()
+		fmt.Println("stopping:", context.Cause(ctx))
+		time.Sleep(time.Hour)
+		return 0
 	case "middle":
 		// A stand-in for tether: start the sidecar with TETHER_PID set to
 		// this process, then exit.

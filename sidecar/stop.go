@@ -33,7 +33,8 @@ const maxStdinLine = 64 << 10
 //     tether is not the direct parent, its pid is gone); on Windows a wait
 //     on tether's process handle ends.
 //
-// context.Cause of the ended context matches ErrStop and says which. With a
+// context.Cause of the ended context matches ErrStop and says which. Once it
+// has ended, a second SIGTERM or SIGINT has its default effect. With a
 // stdin stop request StopContext reads stdin itself: the program must not.
 // Call stop to release the signal handlers and watchers; the stdin reader
 // returns at the end of stdin.
@@ -46,6 +47,9 @@ func (e Env) StopContext(parent context.Context) (ctx context.Context, stop cont
 	go func() {
 		select {
 		case s := <-sigs:
+			// From now on a second signal does what it would without us
+			// (Ctrl-C twice kills a stuck shutdown).
+			signal.Stop(sigs)
 			fire("signal " + signalName(s))
 		case <-ctx.Done():
 		}
