@@ -222,7 +222,7 @@ func blockCoverage(t *testing.T, b docBlock) string {
 	}
 	switch {
 	case b.file == "docs/hosts.md" && b.part == "Electron or Node":
-		return "the Electron and Node host (TestNodeExample)"
+		return "the Electron main process run under a stand-in electron module (clients/node/test/electron.test.js, in sdk/test.sh) and TestNodeExample"
 	case b.file == "docs/hosts.md" && (b.lang == "rust" || b.lang == "json" || b.lang == "toml"):
 		return "TestHostsTauri"
 	case b.file == "docs/cli.md" && (b.lang == "toml" || b.lang == "json"):
