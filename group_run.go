@@ -14,7 +14,7 @@ import (
 
 // groupRun is the state of one Run of a Group, owned by Run's goroutine.
 type groupRun struct {
-	g           *Group
+	group       *Group
 	ctx         context.Context    // the supervisors'; canceled once everything ended
 	wg          sync.WaitGroup     // supervisors' Run, Stop, Start, Restart, and the writers
 	stopping    bool               // an orderly stop of everything began
@@ -163,7 +163,7 @@ func (g *Group) Run(ctx context.Context) error {
 	now := time.Now()
 	g.beganAt.Store(&now)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r := &groupRun{g: g, ctx: runCtx}
+	r := &groupRun{group: g, ctx: runCtx}
 	for _, m := range g.members {
 		r.wg.Add(1)
 		go func() {
@@ -171,7 +171,7 @@ func (g *Group) Run(ctx context.Context) error {
 			r.writeLoop(m)
 		}()
 	}
-	r.progress()
+	r.reconcile()
 	ctxDone := ctx.Done()
 	var batch []groupMessage
 	for !r.done() {
@@ -186,7 +186,7 @@ func (g *Group) Run(ctx context.Context) error {
 			ctxDone = nil
 			r.beginStop("context")
 		}
-		r.progress()
+		r.reconcile()
 	}
 	cancel()
 	r.shutDown()
@@ -207,17 +207,17 @@ func (r *groupRun) shutDown() {
 			d.timer.Stop()
 		}
 	}
-	for _, m := range r.g.members {
+	for _, m := range r.group.members {
 		m.writes.close()
 	}
 	go func() {
 		r.wg.Wait()
-		r.g.msgs.Close()
+		r.group.msgs.Close()
 	}()
 	var batch []groupMessage
 	for closed := false; !closed; {
-		<-r.g.msgs.Ready()
-		batch, closed = r.g.msgs.Take(batch)
+		<-r.group.msgs.Ready()
+		batch, closed = r.group.msgs.Take(batch)
 		for _, msg := range batch {
 			if req, ok := msg.(memberRequest); ok {
 				req.reply <- ErrNotRunning
@@ -233,7 +233,7 @@ func (r *groupRun) done() bool {
 	if r.pending > 0 {
 		return false
 	}
-	for _, m := range r.g.members {
+	for _, m := range r.group.members {
 		if m.phase != phaseEnded {
 			return false
 		}
@@ -259,16 +259,16 @@ func (r *groupRun) ended(m *member, code int) {
 	}
 }
 
-// progress starts members whose dependencies are ready, ends those whose
+// reconcile starts members whose dependencies are ready, ends those whose
 // dependencies ended before they were ready, and moves an orderly stop on.
-func (r *groupRun) progress() {
+func (r *groupRun) reconcile() {
 	if r.stopping {
 		r.advanceStop()
 		return
 	}
 	for changed := true; changed; {
 		changed = false
-		for _, m := range r.g.members {
+		for _, m := range r.group.members {
 			if m.phase != phaseWaiting {
 				continue
 			}
@@ -309,8 +309,8 @@ func (r *groupRun) start(m *member) {
 		if err != nil {
 			// As with a command that is not found: gave up, status 127.
 			now := time.Now()
-			r.g.emit(Event{Time: now, Name: m.name, Kind: EventError, Err: err})
-			r.g.emit(Event{Time: now, Name: m.name, Kind: EventGaveUp, Err: err})
+			r.group.emit(Event{Time: now, Name: m.name, Kind: EventError, Err: err})
+			r.group.emit(Event{Time: now, Name: m.name, Kind: EventGaveUp, Err: err})
 			r.emitStopped(m, 127)
 			r.ended(m, 127)
 			return
@@ -335,13 +335,13 @@ func (r *groupRun) start(m *member) {
 		}
 		if !m.lifeEnded {
 			if err != nil {
-				r.g.emit(Event{Time: time.Now(), Name: m.name, Kind: EventError, Err: err})
+				r.group.emit(Event{Time: time.Now(), Name: m.name, Kind: EventError, Err: err})
 			}
 			m.lifeEnded = true
 			r.dropWrites(m)
 			r.emitStopped(m, code)
 		}
-		r.g.msgs.Push(runReturned{m: m, sup: sup, code: code})
+		r.group.msgs.Push(runReturned{m: m, sup: sup, code: code})
 	}()
 }
 
@@ -353,7 +353,7 @@ func (r *groupRun) goCall(m *member, call func(context.Context) error) {
 	go func() {
 		defer r.wg.Done()
 		err := call(r.ctx)
-		r.g.msgs.Push(callReturned{m: m, err: err})
+		r.group.msgs.Push(callReturned{m: m, err: err})
 	}()
 }
 
@@ -371,7 +371,7 @@ func (r *groupRun) goStop(sup *Supervisor) {
 // of state changes, with EventStopped when supervision ends.
 func (r *groupRun) onEvent(m *member, sup *Supervisor) func(Event) {
 	return func(ev Event) {
-		r.g.emit(ev)
+		r.group.emit(ev)
 		if ev.Kind != EventStdout && ev.Kind != EventStderr {
 			st := sup.Status()
 			m.status.Store(&st)
@@ -384,7 +384,7 @@ func (r *groupRun) onEvent(m *member, sup *Supervisor) func(Event) {
 		case EventState:
 			if !terminal(ev.State) {
 				m.lifeEnded = false
-				r.g.msgs.Push(stateChanged{m: m, state: ev.State})
+				r.group.msgs.Push(stateChanged{m: m, state: ev.State})
 				return
 			}
 			if m.lifeEnded {
@@ -401,7 +401,7 @@ func (r *groupRun) onEvent(m *member, sup *Supervisor) func(Event) {
 				code = m.gaveUpCode
 			}
 			r.emitStopped(m, code)
-			r.g.msgs.Push(lifeEnded{m: m, code: code})
+			r.group.msgs.Push(lifeEnded{m: m, code: code})
 		}
 	}
 }
@@ -433,7 +433,7 @@ func (r *groupRun) beginStop(reason string) {
 // advanceStop begins the stop of each member whose dependents have all
 // ended (of every member at once after Kill).
 func (r *groupRun) advanceStop() {
-	for _, m := range r.g.members {
+	for _, m := range r.group.members {
 		if m.stopBegun || m.phase == phaseEnded {
 			continue
 		}
@@ -464,7 +464,7 @@ func (r *groupRun) hasLiveDependent(m *member) bool {
 func (r *groupRun) stopMember(m *member, reason string) {
 	m.stopBegun = true
 	m.orderly.Store(true)
-	r.g.emit(Event{Time: time.Now(), Name: m.name, Kind: EventStopping, Reason: reason})
+	r.group.emit(Event{Time: time.Now(), Name: m.name, Kind: EventStopping, Reason: reason})
 	sup := m.sup.Load()
 	if m.phase == phaseWaiting || sup == nil || !m.running {
 		r.emitStopped(m, 0)
@@ -480,7 +480,7 @@ func (r *groupRun) killAll() {
 		r.stopping, r.stopReason = true, "kill"
 	}
 	r.killing = true
-	for _, m := range r.g.members {
+	for _, m := range r.group.members {
 		if sup := m.sup.Load(); sup != nil && m.running && m.phase != phaseEnded {
 			m.orderly.Store(true)
 			sup.Kill()
@@ -491,7 +491,7 @@ func (r *groupRun) killAll() {
 
 // request carries out a StopMember, StartMember, RestartMember or Write.
 func (r *groupRun) request(req memberRequest) error {
-	m := r.g.byName[req.name]
+	m := r.group.byName[req.name]
 	sup := m.sup.Load()
 	switch req.op {
 	case opStop, opRestart, opSignal:
@@ -572,12 +572,12 @@ func writeError(name string, err error) error {
 
 // emitStopped reports that m's supervision ended with status code.
 func (r *groupRun) emitStopped(m *member, code int) {
-	r.g.emit(Event{Time: time.Now(), Name: m.name, Kind: EventStopped, Code: code})
+	r.group.emit(Event{Time: time.Now(), Name: m.name, Kind: EventStopped, Code: code})
 }
 
 // emitError reports err for the member called name.
 func (r *groupRun) emitError(name string, err error) {
-	r.g.emit(Event{Time: time.Now(), Name: name, Kind: EventError, Err: err})
+	r.group.emit(Event{Time: time.Now(), Name: name, Kind: EventError, Err: err})
 }
 
 // names lists the members' names, for an error about a name.

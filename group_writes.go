@@ -186,7 +186,7 @@ func (r *groupRun) deferBehindWrites(m *member, req memberRequest) bool {
 	if !m.writes.putBarrier(d) {
 		return false
 	}
-	d.timer = time.AfterFunc(GroupWriteWait, func() { r.g.msgs.Force(deferredDue{m: m, d: d}) })
+	d.timer = time.AfterFunc(GroupWriteWait, func() { r.group.msgs.Force(deferredDue{m: m, d: d}) })
 	r.deferred = append(slices.DeleteFunc(r.deferred, func(d *deferredRequest) bool { return d.done }), d)
 	return true
 }
@@ -202,7 +202,7 @@ func (r *groupRun) writeLoop(m *member) {
 		}
 		if it.barrier != nil {
 			m.writes.done(it, false, nil)
-			r.g.msgs.Force(deferredDue{m: m, d: it.barrier})
+			r.group.msgs.Force(deferredDue{m: m, d: it.barrier})
 			continue
 		}
 		sup := m.sup.Load()
@@ -217,7 +217,7 @@ func (r *groupRun) writeLoop(m *member) {
 			if n > 0 {
 				err = fmt.Errorf("%w; the %d writes queued after it (%d bytes) were dropped", err, n, bytes)
 			}
-			r.g.emit(Event{Time: time.Now(), Name: m.name, Kind: EventError, Pid: st.Pid, Attempt: st.Attempt, Err: err})
+			r.group.emit(Event{Time: time.Now(), Name: m.name, Kind: EventError, Pid: st.Pid, Attempt: st.Attempt, Err: err})
 		})
 	}
 }
@@ -226,7 +226,7 @@ func (r *groupRun) writeLoop(m *member) {
 // with one error, so that none is reported after its EventStopped.
 func (r *groupRun) dropWrites(m *member) {
 	m.writes.discard(func(n, bytes int) {
-		r.g.emit(Event{Time: time.Now(), Name: m.name, Kind: EventError,
+		r.group.emit(Event{Time: time.Now(), Name: m.name, Kind: EventError,
 			Err: fmt.Errorf("tether: write: %s is not running: %d writes (%d bytes) were not written to it, or not completely: %w", m.name, n, bytes, ErrNotRunning)})
 	})
 }

@@ -1,5 +1,3 @@
-//go:build linux
-
 package tether
 
 import (
@@ -210,7 +208,7 @@ func startDescendant(how string) {
 	cmd.Env = append(os.Environ(), "TETHER_TEST_HELPER=descendant")
 	switch how {
 	case "setsid":
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		newSession(cmd)
 	case "double":
 		cmd.Args = []string{os.Args[0], "double"}
 	case "stubborn":
@@ -261,15 +259,11 @@ func fidelityStream(seed uint64) []byte {
 	return append(b, "last line, no newline \xff"...)
 }
 
-// writeChopped writes b in writes of random sizes.
+// writeChopped writes b in writes of random sizes; the helper exits 4 when
+// a write fails.
 func writeChopped(w io.Writer, b []byte, seed uint64) {
-	r := rand.New(rand.NewPCG(seed, 7))
-	for len(b) > 0 {
-		n := min(len(b), 1+r.IntN(200<<10))
-		if _, err := w.Write(b[:n]); err != nil {
-			os.Exit(4)
-		}
-		b = b[n:]
+	if proctest.WriteChopped(w, b, seed, 200<<10) != nil {
+		os.Exit(4)
 	}
 }
 

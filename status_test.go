@@ -1,11 +1,10 @@
-//go:build linux
-
 package tether
 
 import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,7 +106,7 @@ func TestCrashTail(t *testing.T) {
 
 	want := []string{}
 	for i := 13; i < 30; i++ {
-		want = append(want, "line "+itoa(i))
+		want = append(want, "line "+strconv.Itoa(i))
 	}
 	want = append(want, "Traceback (most recent call last):", "ModuleNotFoundError: No module named 'nosuchmodule'", "bad \uFFFD")
 	exits := rec.kinds(EventExited)

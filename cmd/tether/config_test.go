@@ -1,5 +1,3 @@
-//go:build linux
-
 package main
 
 import (
@@ -64,7 +62,7 @@ port = "auto"
 		t.Errorf("proc %+v", fc.proc)
 	}
 	api, db := fc.sidecars[0].spec, fc.sidecars[1].spec
-	want := tether.Spec{Name: "api", Command: "./api", Args: []string{"--port", "{port}"}, Dir: "/cfg/sub",
+	want := tether.Spec{Name: "api", Command: "./api", Args: []string{"--port", "{port}"}, Dir: filepath.Join(filepath.Dir("/cfg/tether.toml"), "sub"), // \cfg\sub on Windows
 		Env: []string{"A=1", "B=2", "C=true"}, Port: 8080, ReadyTimeout: 90 * time.Second, Grace: -1,
 		Backoff: tether.Backoff{Jitter: -1, Factor: 1}, StopSignal: syscall.SIGINT, Restart: tether.RestartOnFailure, MaxRestarts: 4}
 	want.Ready = api.Ready
@@ -74,7 +72,7 @@ port = "auto"
 	if !specEqual(api, want) {
 		t.Errorf("api spec\n got %+v\nwant %+v", api, want)
 	}
-	if db.Name != "db" || db.Port != tether.PortAuto || db.Dir != "/cfg" {
+	if db.Name != "db" || db.Port != tether.PortAuto || db.Dir != filepath.Dir("/cfg/tether.toml") {
 		t.Errorf("db spec %+v", db)
 	}
 }

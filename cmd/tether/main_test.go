@@ -205,15 +205,11 @@ func hostileStream(seed uint64) []byte {
 	return append(b, "last line, no newline \xff"...)
 }
 
-// writeChopped writes b in writes of random sizes.
+// writeChopped writes b in writes of random sizes; the helper exits 4 when
+// a write fails.
 func writeChopped(w io.Writer, b []byte, seed uint64) {
-	r := rand.New(rand.NewPCG(seed, 7))
-	for len(b) > 0 {
-		n := min(len(b), 1+r.IntN(100<<10))
-		if _, err := w.Write(b[:n]); err != nil {
-			os.Exit(4)
-		}
-		b = b[n:]
+	if proctest.WriteChopped(w, b, seed, 100<<10) != nil {
+		os.Exit(4)
 	}
 }
 

@@ -29,14 +29,14 @@ type textFormat struct {
 	color  bool           // ANSI colours
 	colors map[string]int // name → its colour
 
-	cars     []textCar          // what the sentences need to know of each sidecar, in order
-	byName   map[string]textCar // the same, by name
-	prefaced bool               // the lines that come before the first event are written
-	lastErr  map[string]string  // each sidecar's last error, so gave_up need not repeat it
+	sidecars []textSidecar          // what the sentences need to know of each sidecar, in order
+	byName   map[string]textSidecar // the same, by name
+	prefaced bool                   // the lines that come before the first event are written
+	lastErr  map[string]string      // each sidecar's last error, so gave_up need not repeat it
 }
 
-// textCar is what the text form knows of one sidecar's settings.
-type textCar struct {
+// textSidecar is what the text form knows of one sidecar's settings.
+type textSidecar struct {
 	name      string
 	dependsOn []string
 	probe     bool          // it has a readiness probe
@@ -63,7 +63,7 @@ const (
 // newTextFormat returns the text form for sidecars called names, in colour
 // when color is set.
 func newTextFormat(names []string, color bool) *textFormat {
-	f := &textFormat{color: color, colors: make(map[string]int), byName: make(map[string]textCar), lastErr: make(map[string]string)}
+	f := &textFormat{color: color, colors: make(map[string]int), byName: make(map[string]textSidecar), lastErr: make(map[string]string)}
 	for i, n := range names {
 		f.width = max(f.width, utf8.RuneCountInString(n))
 		f.colors[n] = i
@@ -82,8 +82,8 @@ func (f *textFormat) withSidecars(cfgs []*sidecarConfig) *textFormat {
 		if c.spec.StopRequest != "" && grace > 0 {
 			grace += time.Second // the request, grace, the signal, and the kill a second later
 		}
-		tc := textCar{name: c.name, dependsOn: c.dependsOn, probe: !c.spec.Ready.IsZero(), grace: grace}
-		f.cars = append(f.cars, tc)
+		tc := textSidecar{name: c.name, dependsOn: c.dependsOn, probe: !c.spec.Ready.IsZero(), grace: grace}
+		f.sidecars = append(f.sidecars, tc)
 		f.byName[c.name] = tc
 	}
 	return f
@@ -93,7 +93,7 @@ func (f *textFormat) withSidecars(cfgs []*sidecarConfig) *textFormat {
 // that waits for others: "worker * waits for api to be ready".
 func (f *textFormat) preface(b []byte, at time.Time) []byte {
 	f.prefaced = true
-	for _, c := range f.cars {
+	for _, c := range f.sidecars {
 		if len(c.dependsOn) == 0 {
 			continue
 		}

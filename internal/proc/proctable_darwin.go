@@ -73,9 +73,9 @@ func procEnviron(pid int) ([]byte, error) {
 	return b, nil
 }
 
-// groupHasLiveMember reports whether a process that is not a zombie has
-// process group pgid. It is asked only when kill(-pgid, 0) found members.
-func groupHasLiveMember(pgid int) bool {
+// GroupHasLiveMember reports whether a process that is not a zombie has
+// process group pgid (the tests of other packages ask it too). It is asked only when kill(-pgid, 0) found members.
+func GroupHasLiveMember(pgid int) bool {
 	procs, err := readProcTable()
 	if err != nil {
 		return true

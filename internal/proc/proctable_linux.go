@@ -98,11 +98,11 @@ func procEnviron(pid int) ([]byte, error) {
 	return os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 }
 
-// groupHasLiveMember reports whether a process that is not a zombie has
-// process group pgid. It is asked only when kill(-pgid, 0) found members:
+// GroupHasLiveMember reports whether a process that is not a zombie has
+// process group pgid (the tests of other packages ask it too). It is asked only when kill(-pgid, 0) found members:
 // orphans whose new parent does not reap them (a container's init, say)
 // linger as zombies and must not count.
-func groupHasLiveMember(pgid int) bool {
+func GroupHasLiveMember(pgid int) bool {
 	procs, err := readProcTable()
 	if err != nil {
 		return true

@@ -24,6 +24,6 @@ func procEnviron(int) ([]byte, error) {
 	return nil, fmt.Errorf("proc: process environment: %w", errors.ErrUnsupported)
 }
 
-// groupHasLiveMember is reached only when kill(-pgid, 0) found members. The
+// GroupHasLiveMember is reached only when kill(-pgid, 0) found members. The
 // BSD inits reap orphans promptly, so those members are taken as alive.
-func groupHasLiveMember(int) bool { return true }
+func GroupHasLiveMember(int) bool { return true }

@@ -172,7 +172,7 @@ func (s *sysGroup) alive(g *Group) bool {
 	if err := unix.Kill(-s.pgid, 0); errors.Is(err, unix.ESRCH) {
 		return false
 	}
-	return groupHasLiveMember(s.pgid)
+	return GroupHasLiveMember(s.pgid)
 }
 
 func (s *sysGroup) release() {
@@ -185,7 +185,7 @@ func (s *sysGroup) release() {
 	if s.c != nil {
 		kept = !s.c.release()
 	} else if s.pgid != 0 {
-		kept = unix.Kill(-s.pgid, 0) == nil && groupHasLiveMember(s.pgid)
+		kept = unix.Kill(-s.pgid, 0) == nil && GroupHasLiveMember(s.pgid)
 	}
 	if !kept && s.id != "" {
 		host.watch.forget(s.id)

@@ -1,5 +1,7 @@
-// Package proctest finds the processes a test started, for the leftover
-// checks every process test ends with. Each test tags what it starts with
+// Package proctest holds what the tests of several packages share: above
+// all, it finds the processes a test started, for the leftover checks
+// every process test ends with (and WriteChopped writes output as an odd
+// sidecar would). Each test tags what it starts with
 // the environment variable TETHER_TEST_TAG; descendants inherit it, so even
 // processes that escaped the tree (setsid, double forks) are found.
 //
