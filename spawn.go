@@ -83,6 +83,11 @@ func classifyStartError(command, path, dir string, err error) error {
 		cause = fmt.Errorf("%w: %w", ErrNotExecutable, err)
 	case errors.Is(err, syscall.ENOENT):
 		cause = fmt.Errorf("%w: %w", ErrCommandNotFound, err)
+	case errors.Is(err, syscall.E2BIG):
+		// The same arguments and environment fail the same way every
+		// time: give up at once, as for a command that is not there.
+		return &SpawnError{Command: command, Path: path, Dir: dir, Err: fmt.Errorf("%w: %w", ErrNotExecutable, err),
+			Detail: "its arguments and environment are larger than the system allows; shorten them, or pass the data on stdin or in a file"}
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.ENOEXEC), errors.Is(err, syscall.EPERM),
 		errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR):
 		cause = fmt.Errorf("%w: %w", ErrNotExecutable, err)

@@ -4,7 +4,9 @@ package tether
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -276,5 +278,58 @@ func TestSignalStopPauses(t *testing.T) {
 	}
 	if ex := rec.waitKind(t, 10*time.Second, EventExited); ex.Signal != "TERM" {
 		t.Errorf("a paused sidecar stopped by %q, want TERM", ex.Signal)
+	}
+}
+
+// Issue 11 item 7: a backoff near the largest Duration never overflows into
+// a negative delay, whatever the jitter.
+func TestBackoffHugeDurationsNeverNegative(t *testing.T) {
+	huge := 2562047 * time.Hour
+	for _, b := range []Backoff{
+		{Initial: huge, Max: huge, Factor: 2, Jitter: 0.1},
+		{Initial: huge, Max: time.Duration(math.MaxInt64), Factor: 2, Jitter: 0.5},
+		{Initial: time.Second, Max: time.Duration(math.MaxInt64), Factor: 10, Jitter: 0.2},
+	} {
+		for _, failures := range []int{1, 2, 50, 5000} {
+			for _, u := range []float64{0, 0.5, 0.999} {
+				if d := b.delay(failures, u); d < 0 {
+					t.Errorf("%+v: delay(%d, %v) = %v", b, failures, u, d)
+				}
+			}
+		}
+	}
+	s := Spec{Command: "true", Backoff: Backoff{Initial: huge}}
+	if err := s.Validate(); err == nil {
+		if d := s.resolved().Backoff.delay(1, 0.999); d < 0 {
+			t.Errorf("resolved %+v: delay %v", s.resolved().Backoff, d)
+		}
+	}
+}
+
+// Issue 11 item 8: an argument too large for exec (E2BIG) gives up at
+// once, with status 126 and a message that says what to do, like a command
+// that is not found; it used to be retried forever.
+func TestArgumentTooLargeGivesUp(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	s := &Supervisor{Spec: Spec{Command: "true", Args: []string{strings.Repeat("x", 256<<10)}, Env: []string{proctest.Env(t)}}, OnEvent: rec.on}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		s.Kill()
+		<-done
+		t.Fatalf("Run still retrying after 20s: %d error events", len(rec.kinds(EventError)))
+	}
+	if !errors.Is(err, ErrGaveUp) || !errors.Is(err, ErrNotExecutable) || ExitStatus(err) != 126 {
+		t.Errorf("Run = %v (status %d), want gave up, not executable, 126", err, ExitStatus(err))
+	}
+	if !strings.Contains(err.Error(), "larger than the system allows") {
+		t.Errorf("message %q does not say what is wrong", err)
+	}
+	if n := len(rec.kinds(EventError)); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
 	}
 }
