@@ -316,6 +316,9 @@ func (s *Spec) validatePortPlaceholder() error {
 			return &FieldError{Field: fmt.Sprintf("Env[%d]", i), Value: fmt.Sprintf("%q", kv), Allow: allow}
 		}
 	}
+	if strings.Contains(s.StopRequest, "{port}") {
+		return &FieldError{Field: "StopRequest", Value: fmt.Sprintf("%q", s.StopRequest), Allow: allow}
+	}
 	for _, p := range []struct {
 		field string
 		probe Probe

@@ -238,6 +238,12 @@ func TestUsageErrors(t *testing.T) {
 		{append([]string{"run", "--name", "two words"}, start...), []string{`--name "two words"`}},
 		{[]string{"run", "--bundled", "--", "./path/server"}, []string{"plain file name"}},
 		{[]string{"run", "--grace"}, []string{"--grace needs a value"}},
+		{append([]string{"run", "--stop-request", "close"}, start...), []string{`--stop-request "close"`, "stdin-close, stdin:TEXT"}},
+		{append([]string{"run", "--stop-request", "http://127.0.0.1:{port}/quit"}, start...), []string{`--stop-request`, "{port} needs --port"}},
+		{append([]string{"run", "--stop-request", "exec:a | b"}, start...), []string{`--stop-request`, "exec:COMMAND ARGS"}},
+		{append([]string{"run", "--watchdog", "1s"}, start...), []string{`--watchdog "1s"`, "needs --ready to be the notify probe"}},
+		{append([]string{"run", "--watchdog", "0", "--ready", "notify"}, start...), []string{`--watchdog "0"`, "at least 1ms"}},
+		{append([]string{"run", "--watchdog", "soon", "--ready", "notify"}, start...), []string{`--watchdog "soon"`, "Go duration"}},
 		{[]string{"up", "-f", "missing.toml"}, []string{"missing.toml", "no such file"}},
 		{[]string{"demo", "extra"}, []string{"takes no arguments"}},
 		{[]string{"help", "nothing"}, []string{`unknown command "nothing"`}},
@@ -455,6 +461,31 @@ func TestRunStdinCommands(t *testing.T) {
 	}
 	if last := evs[len(evs)-1]; last.kind() != "stopped" || last.num("code") != 0 {
 		t.Errorf("last event %s", last)
+	}
+	proctest.NoLeftovers(t, 2*time.Second)
+}
+
+// --stop-request stdin-close: a sidecar that exits at the end of its stdin
+// stops with no signal, long before grace.
+func TestRunStopRequest(t *testing.T) {
+	t.Parallel()
+	flags, argv := helperArgv("until-eof")
+	p := startTether(t, "", runArgs(append(flags, "--name", "polite", "--stop-request", "stdin-close", "--grace", "30s"), argv...)...)
+	_, at := p.waitFor(20*time.Second, 0, "up", func(e event) bool { return e.str("line") == "up" })
+	began := time.Now()
+	p.send(`{"cmd":"stop"}`)
+	if code := p.wait(25 * time.Second); code != 0 {
+		t.Fatalf("exit status %d after stop", code)
+	}
+	if took := time.Since(began); took > 20*time.Second {
+		t.Errorf("stop took %v: the request did not end it", took)
+	}
+	ex, _ := p.waitKind(time.Second, at, "exited")
+	if ex["signal"] != nil || ex.num("code") != 0 || ex["expected"] != true {
+		t.Errorf("exited %s: want code 0, signal null, expected", ex)
+	}
+	if e := ofKind(p.all(), "error"); len(e) != 0 {
+		t.Errorf("errors %v", e)
 	}
 	proctest.NoLeftovers(t, 2*time.Second)
 }

@@ -120,6 +120,12 @@ func helperMain(mode string, args []string) {
 				return
 			}
 		}
+	case "until-eof": // copy stdin to stdout; exit 0 at its end (exit 7 on TERM)
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		go func() { <-term; os.Exit(7) }()
+		fmt.Println("up")
+		io.Copy(os.Stdout, os.Stdin)
 	case "stubborn": // ignore TERM, INT and HUP
 		signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 		fmt.Println("up")

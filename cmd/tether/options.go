@@ -352,8 +352,26 @@ var sidecarOptions = []option{
 			t.sc.spec.Containment = c
 			return nil
 		}},
+	{flag: "stop-request", key: "stop_request", arg: "ACTION", def: "none", field: "StopRequest",
+		help: "ask the sidecar to stop before any signal: stdin-close, stdin:TEXT (a line to its stdin), http://HOST:PORT/PATH (a POST; also https) or exec:COMMAND ARGS; then grace, then the stop signal, then the kill 1s later",
+		set: func(t target, v any) error {
+			s, err := stringValue(v)
+			t.sc.spec.StopRequest = s
+			return err
+		}},
+	{flag: "watchdog", key: "watchdog", arg: "DUR", def: "none", field: "Watchdog",
+		allow: "want a duration of at least 1ms, such as 500ms or 10s",
+		help:  "with --ready notify: once ready, the sidecar must send WATCHDOG=1 at least this often (it gets $WATCHDOG_USEC), or it is unhealthy and restarted",
+		set: func(t target, v any) error {
+			d, err := durationValue(v)
+			if err == nil && d <= 0 {
+				err = errNotAllowed
+			}
+			t.sc.spec.Watchdog = d
+			return err
+		}},
 	{flag: "grace", key: "grace", arg: "DUR", def: showDuration(tether.DefaultGrace), field: "Grace", allow: allowDur,
-		help: "after the stop signal, wait this long, then kill the whole tree (0: kill at once)",
+		help: "after the stop signal (or the stop request), wait this long, then kill the whole tree (0: kill at once)",
 		set: func(t target, v any) error {
 			d, err := durationValue(v)
 			if err == nil && d == 0 {

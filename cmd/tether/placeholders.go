@@ -34,6 +34,9 @@ func placeholderTexts(c *sidecarConfig) []placeholderText {
 	for _, kv := range c.spec.Env {
 		out = append(out, placeholderText{"env", kv})
 	}
+	if c.spec.StopRequest != "" {
+		out = append(out, placeholderText{"stop_request", c.spec.StopRequest})
+	}
 	for _, p := range []struct {
 		key   string
 		probe tether.Probe
