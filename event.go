@@ -116,6 +116,11 @@ type Event struct {
 	// false, and gave_up (the last attempt's). Not nil on those events
 	// (empty when nothing was printed); nil on every other.
 	Tail []string
+	// OOM is true when the attempt's tree was killed for passing its
+	// memory limit (Spec.MemoryMax), by the kernel's own account: the
+	// cgroup's memory.events oom_kill on Linux; on Windows, the job's
+	// memory use reaching its limit (exited).
+	OOM bool
 
 	After    time.Duration // ready: time from spawn to ready
 	Delay    time.Duration // restarting: the wait before the next attempt

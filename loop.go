@@ -402,6 +402,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 		Path: path, Args: args, Dir: spec.Dir, Env: environ(spec.Env, port, extraEnv...),
 		Stdin: p.child[0], Stdout: p.child[1], Stderr: p.child[2],
 		Containment: spec.Containment.procMode(),
+		Limits:      proc.Limits{MemoryBytes: spec.MemoryMax, CPUPercent: spec.CPUMax, Pids: spec.PidsMax},
 	})
 	p.closeChild()
 	if err != nil {
@@ -697,6 +698,7 @@ func (l *loop) endAttempt(w *attemptWatch) outcome {
 		c()
 	}
 	a.p.closeAll()
+	oom := a.g.OOMKilled()
 	a.g.Release()
 	l.s.pid.Store(0)
 	o := w.o
@@ -711,6 +713,6 @@ func (l *loop) endAttempt(w *attemptWatch) outcome {
 	}
 	l.st.Pid, l.st.Port, l.st.Ready = 0, 0, false
 	l.emitStatus(Event{Kind: EventExited, Pid: a.pid, Attempt: a.n, Code: st.code, Signal: st.signal,
-		Uptime: st.at.Sub(a.start), Expected: w.expected, Tail: tail})
+		Uptime: st.at.Sub(a.start), Expected: w.expected, Tail: tail, OOM: oom})
 	return o
 }

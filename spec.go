@@ -133,6 +133,29 @@ type Spec struct {
 	// sidecar finds the interval in $WATCHDOG_USEC, in microseconds, as
 	// systemd gives it. Zero means no watchdog.
 	Watchdog time.Duration
+
+	// MemoryMax, when positive, bounds the memory of the attempt's whole
+	// tree, in bytes: cgroup v2 memory.max (swap off) on Linux, the job
+	// object's job memory limit on Windows. A tree that passes it is
+	// killed (on Windows its allocations fail), its exited event has OOM
+	// set, and the restart policy applies.
+	//
+	// Where the containment in force cannot apply a limit (MemoryMax,
+	// CPUMax or PidsMax: no writable cgroup v2 with the controller, the
+	// subreaper or group mode, macOS), the attempt does not start:
+	// supervision gives up (ErrGaveUp, with an error that names the limit
+	// and why) rather than run unbounded.
+	MemoryMax int64
+
+	// CPUMax, when positive, bounds the tree's CPU time in percent of one
+	// CPU (150 is one and a half): cgroup v2 cpu.max, or the job object's
+	// hard CPU rate cap.
+	CPUMax int
+
+	// PidsMax, when positive, bounds how many processes the tree may have
+	// at once (on Linux tasks, threads included): cgroup v2 pids.max, or
+	// the job object's active process limit. A fork past it fails.
+	PidsMax int
 }
 
 // PortAuto as Spec.Port picks a free loopback TCP port for every attempt.
@@ -267,6 +290,14 @@ func (s *Spec) Validate() error {
 	}
 	if s.Watchdog > 0 && s.Ready.kind != probeNotify {
 		return bad("Watchdog", s.Watchdog.String(), "needs Ready to be the notify probe: WATCHDOG=1 arrives on the notify socket")
+	}
+	for _, lim := range []struct {
+		field string
+		n     int64
+	}{{"MemoryMax", s.MemoryMax}, {"CPUMax", int64(s.CPUMax)}, {"PidsMax", int64(s.PidsMax)}} {
+		if lim.n < 0 {
+			return bad(lim.field, fmt.Sprint(lim.n), "must not be negative (zero means no limit)")
+		}
 	}
 	if !containmentSupported(s.Containment) {
 		return bad("Containment", s.Containment.String(), "want auto or group; cgroup and subreaper exist on Linux only, and Windows has auto only")

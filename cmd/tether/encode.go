@@ -129,6 +129,9 @@ func (e *encoder) append(b []byte, r *record) []byte {
 		if !ev.Expected {
 			b = appendTail(b, ev.Tail)
 		}
+		if ev.OOM {
+			b = append(b, `,"oom":true`...)
+		}
 	case tether.EventRestarting:
 		b = append(b, `,"delay_ms":`...)
 		b = strconv.AppendInt(b, ev.Delay.Milliseconds(), 10)

@@ -370,6 +370,36 @@ var sidecarOptions = []option{
 			t.sc.spec.Watchdog = d
 			return err
 		}},
+	{flag: "memory-max", key: "memory_max", arg: "SIZE", def: "none", field: "MemoryMax",
+		allow: "want a positive size: bytes, or a number with KiB, MiB or GiB (64MiB, 1.5GiB)",
+		help:  "bound the memory of the sidecar's whole tree; past it the tree is killed (exited has oom: true) and the restart policy applies",
+		set: func(t target, v any) error {
+			n, err := sizeValue(v)
+			t.sc.spec.MemoryMax = n
+			return err
+		}},
+	{flag: "cpu-max", key: "cpu_max", arg: "PERCENT", def: "none", field: "CPUMax",
+		allow: "want a positive whole number of percent of one CPU (150 is one and a half)",
+		help:  "bound the CPU time of the sidecar's whole tree, in percent of one CPU",
+		set: func(t target, v any) error {
+			n, err := intValue(v)
+			if err == nil && n <= 0 {
+				err = errNotAllowed
+			}
+			t.sc.spec.CPUMax = n
+			return err
+		}},
+	{flag: "pids-max", key: "pids_max", arg: "N", def: "none", field: "PidsMax",
+		allow: "want a positive whole number",
+		help:  "bound how many processes the sidecar's whole tree may have at once (on Linux threads count too)",
+		set: func(t target, v any) error {
+			n, err := intValue(v)
+			if err == nil && n <= 0 {
+				err = errNotAllowed
+			}
+			t.sc.spec.PidsMax = n
+			return err
+		}},
 	{flag: "grace", key: "grace", arg: "DUR", def: showDuration(tether.DefaultGrace), field: "Grace", allow: allowDur,
 		help: "after the stop signal (or the stop request), wait this long, then kill the whole tree (0: kill at once)",
 		set: func(t target, v any) error {
@@ -509,6 +539,46 @@ func intValue(v any) (int, error) {
 }
 
 // floatValue reads a finite number.
+// sizeValue reads a positive size: plain bytes (a TOML integer or a string
+// of digits), or a number with KiB, MiB or GiB ("64MiB", "1.5GiB").
+func sizeValue(v any) (int64, error) {
+	var s string
+	switch x := v.(type) {
+	case int64:
+		if x <= 0 {
+			return 0, errNotAllowed
+		}
+		return x, nil
+	case string:
+		s = strings.TrimSpace(x)
+	default:
+		return 0, errNotAllowed
+	}
+	unit := int64(1)
+	for suffix, u := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if num, ok := strings.CutSuffix(s, suffix); ok {
+			s, unit = strings.TrimSpace(num), u
+			break
+		}
+	}
+	if unit == 1 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return 0, errNotAllowed
+		}
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f > 0) || f*float64(unit) >= math.MaxInt64 || s == "" || strings.ContainsAny(s, "eEnNiIxX+") {
+		return 0, errNotAllowed
+	}
+	n := int64(f * float64(unit))
+	if n <= 0 {
+		return 0, errNotAllowed
+	}
+	return n, nil
+}
+
 func floatValue(v any) (float64, error) {
 	switch x := v.(type) {
 	case int64:

@@ -388,3 +388,60 @@ func signalPinned(pid int, sig unix.Signal, still func() bool) {
 		_ = unix.PidfdSendSignal(fd, sig, nil, 0)
 	}
 }
+
+// cgroupLimitPeriod is cpu.max's period: a quota of CPUPercent×1000 µs per
+// 100 ms.
+const cgroupLimitPeriod = 100000
+
+// applyLimits writes l into the attempt's cgroup, enabling the controllers
+// it needs in the parent's cgroup.subtree_control first when they are not.
+// An error matches ErrUnavailable and says which limit cannot be had, and
+// why.
+func (c *cgroup) applyLimits(l Limits) error {
+	type setting struct {
+		controller, file, value string
+	}
+	var want []setting
+	if l.MemoryBytes > 0 {
+		want = append(want, setting{"memory", "memory.max", strconv.FormatInt(l.MemoryBytes, 10)})
+	}
+	if l.CPUPercent > 0 {
+		want = append(want, setting{"cpu", "cpu.max", fmt.Sprintf("%d %d", l.CPUPercent*cgroupLimitPeriod/100, cgroupLimitPeriod)})
+	}
+	if l.Pids > 0 {
+		want = append(want, setting{"pids", "pids.max", strconv.Itoa(l.Pids)})
+	}
+	parent := filepath.Dir(c.dir)
+	for _, w := range want {
+		if _, err := os.Stat(filepath.Join(c.dir, w.file)); err != nil {
+			// Not delegated to our cgroup's children yet: ask for it.
+			_ = os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte("+"+w.controller), 0)
+		}
+		if err := os.WriteFile(filepath.Join(c.dir, w.file), []byte(w.value), 0); err != nil {
+			have, _ := os.ReadFile(filepath.Join(parent, "cgroup.controllers"))
+			why := fmt.Sprintf("%s needs the %s controller of cgroup v2, which %s does not give its cgroups (controllers there: %q)",
+				w.file, w.controller, parent, strings.TrimSpace(string(have)))
+			return unavailable(ModeCgroup, why, err)
+		}
+	}
+	if l.MemoryBytes > 0 {
+		// Past the limit the tree is OOM-killed, not swapped out: swap
+		// would let it take the machine down slowly instead.
+		_ = os.WriteFile(filepath.Join(c.dir, "memory.swap.max"), []byte("0"), 0)
+	}
+	return nil
+}
+
+// oomKilled reports whether memory.events counts an OOM kill in the cgroup.
+func (c *cgroup) oomKilled() bool {
+	b, err := os.ReadFile(filepath.Join(c.dir, "memory.events"))
+	if err != nil {
+		return false
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if n, ok := strings.CutPrefix(line, "oom_kill "); ok {
+			return strings.TrimSpace(n) != "0"
+		}
+	}
+	return false
+}

@@ -590,3 +590,35 @@ func TestStaleCgroupsRemoved(t *testing.T) {
 		t.Errorf("a live host's cgroup was removed: %v", err)
 	}
 }
+
+// Limits need a cgroup: auto without a writable one does not fall back to
+// an unbounded subreaper, and the forced non-cgroup modes refuse them. The
+// error names the limits and why.
+func TestLimitsNeedCgroup(t *testing.T) {
+	t.Parallel()
+	notCgroup := t.TempDir()
+	l := NewLauncher()
+	defer l.Close()
+	lim := Limits{MemoryBytes: 64 << 20, Pids: 20}
+	for _, a := range []Attr{
+		{Path: "/proc/self/exe", Limits: lim, cgroupParent: notCgroup},
+		{Path: "/proc/self/exe", Limits: lim, Containment: ModeCgroup, cgroupParent: notCgroup},
+		{Path: "/proc/self/exe", Limits: lim, Containment: ModeSubreaper},
+		{Path: "/proc/self/exe", Limits: lim, Containment: ModeGroup},
+	} {
+		g, err := l.Start(a)
+		if err == nil {
+			g.Kill()
+			g.Wait()
+			g.Release()
+			t.Errorf("%v: started without its limits", a.Containment)
+			continue
+		}
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "memory 67108864 bytes, pids 20") {
+			t.Errorf("%v: start = %v, want ErrUnavailable naming the limits", a.Containment, err)
+		}
+	}
+	if ents, _ := os.ReadDir(notCgroup); len(ents) != 0 {
+		t.Errorf("left %v behind", ents)
+	}
+}

@@ -32,6 +32,10 @@ type Attr struct {
 	// Start fail with an error matching ErrUnavailable.
 	Containment Mode
 
+	// Limits bound the whole tree's memory, CPU and processes; the zero
+	// value bounds nothing.
+	Limits Limits
+
 	// Test knobs, zero in production.
 	noCgroupKill bool   // act as if the kernel had no cgroup.kill (before 5.14)
 	cgroupParent string // create attempt cgroups here instead of in the host's
@@ -128,6 +132,10 @@ func (g *Group) Alive() bool {
 // subreaper flag, the watcher's record of it). Call it once the unit is
 // empty.
 func (g *Group) Release() { g.sys.release() }
+
+// OOMKilled reports whether the kernel (or the job object) killed a process
+// of the unit for passing its memory limit. Ask before Release.
+func (g *Group) OOMKilled() bool { return g.sys.oomKilled() }
 
 // Mode names the containment in use for this group: "cgroup", "subreaper"
 // or "group" on unix, followed by "+watcher" when a watcher process will

@@ -15,5 +15,5 @@ func startSys(g *Group, a Attr) error {
 		return fmt.Errorf("%w: %s: only auto exists on %s: %w", ErrUnavailable, a.Containment, runtime.GOOS, errors.ErrUnsupported)
 	}
 	g.cmd = newCmd(a)
-	return g.sys.start(g.cmd)
+	return g.sys.start(g.cmd, a.Limits)
 }

@@ -16,6 +16,9 @@ func setPlatformAttr(*syscall.SysProcAttr) {}
 // newContainer: only the process group exists here. ModeCgroup and
 // ModeSubreaper are Linux's.
 func newContainer(a Attr, _ string) (container, error) {
+	if !a.Limits.IsZero() {
+		return nil, limitsUnavailable(a.Containment, a.Limits, "limits need a cgroup v2 (Linux) or a job object (Windows); "+runtime.GOOS+" has neither", errors.ErrUnsupported)
+	}
 	switch a.Containment {
 	case ModeAuto, ModeGroup:
 		return nil, nil

@@ -19,6 +19,9 @@ func setPlatformAttr(a *syscall.SysProcAttr) {
 // subreaper and group; a mode asked for by name is that mode or an error
 // matching ErrUnavailable.
 func newContainer(a Attr, id string) (container, error) {
+	if !a.Limits.IsZero() {
+		return newLimitedCgroup(a, id)
+	}
 	switch a.Containment {
 	case ModeGroup:
 		return nil, nil
@@ -60,4 +63,23 @@ func tunePipe(f *os.File) {
 	_ = rc.Control(func(fd uintptr) {
 		_, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 1<<20)
 	})
+}
+
+// newLimitedCgroup is the container of an attempt with limits: only a
+// cgroup can enforce them, so ModeAuto takes no fallback, and ModeGroup and
+// ModeSubreaper cannot have them.
+func newLimitedCgroup(a Attr, id string) (container, error) {
+	switch a.Containment {
+	case ModeGroup, ModeSubreaper:
+		return nil, limitsUnavailable(a.Containment, a.Limits, "only the cgroup mode can (use containment auto or cgroup)", nil)
+	}
+	c, err := newCgroup(a, id)
+	if err != nil {
+		return nil, limitsUnavailable(ModeCgroup, a.Limits, "they need a writable cgroup v2", err)
+	}
+	if err := c.applyLimits(a.Limits); err != nil {
+		c.release()
+		return nil, err
+	}
+	return c, nil
 }

@@ -11,7 +11,7 @@ import (
 
 type sysGroup struct{}
 
-func (s *sysGroup) start(*exec.Cmd) error {
+func (s *sysGroup) start(*exec.Cmd, Limits) error {
 	return fmt.Errorf("proc: start: %w", errors.ErrUnsupported)
 }
 
@@ -30,3 +30,5 @@ func (s *sysGroup) mode() string { return "unsupported" }
 func interruptRead(r *os.File) { _ = r.Close() }
 
 func drainNonblocking(*os.File, []byte, int, func([]byte)) {}
+
+func (s *sysGroup) oomKilled() bool { return false }

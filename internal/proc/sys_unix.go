@@ -85,7 +85,7 @@ func (s *sysGroup) start(g *Group, a Attr) error {
 		// enough to find everything.
 		s.watchErr = host.watch.watch(s.id, watchEntry{cgroup: cg})
 		err := cmd.Start()
-		if err != nil && a.Containment == ModeAuto && c != nil && c.mode() == ModeCgroup {
+		if err != nil && a.Containment == ModeAuto && c != nil && c.mode() == ModeCgroup && a.Limits.IsZero() {
 			// Starting into the cgroup may be what failed (clone3
 			// without CLONE_INTO_CGROUP before Linux 5.7, a cgroup
 			// that refuses processes): try once without it. A
@@ -228,4 +228,14 @@ func drainNonblocking(r *os.File, buf []byte, limit int, fn func([]byte)) {
 		fn(buf[:n])
 		limit -= n
 	}
+}
+
+// oomKiller is a container that can tell an OOM kill (a cgroup).
+type oomKiller interface{ oomKilled() bool }
+
+func (s *sysGroup) oomKilled() bool {
+	if o, ok := s.c.(oomKiller); ok {
+		return o.oomKilled()
+	}
+	return false
 }

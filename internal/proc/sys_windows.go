@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -37,6 +38,7 @@ type sysGroup struct {
 	job     windows.Handle // 0 before start and after release
 	pid     uint32         // the child's pid: also its console process group id
 	console bool           // the child shares the host's console
+	limits  Limits
 }
 
 var (
@@ -52,8 +54,9 @@ var (
 	procGetConsoleProcessList = modkernel32.NewProc("GetConsoleProcessList")
 )
 
-func (s *sysGroup) start(cmd *exec.Cmd) error {
-	job, err := newKillOnCloseJob()
+func (s *sysGroup) start(cmd *exec.Cmd, limits Limits) error {
+	s.limits = limits
+	job, err := newKillOnCloseJob(limits)
 	if err != nil {
 		return err
 	}
@@ -98,7 +101,7 @@ func (s *sysGroup) start(cmd *exec.Cmd) error {
 
 // newKillOnCloseJob creates an unnamed, non-inheritable job object whose
 // processes all die when its last handle is closed.
-func newKillOnCloseJob() (windows.Handle, error) {
+func newKillOnCloseJob(limits Limits) (windows.Handle, error) {
 	job, err := windows.CreateJobObject(nil, nil)
 	if err != nil {
 		return 0, fmt.Errorf("proc: create job object: %w", err)
@@ -107,6 +110,20 @@ func newKillOnCloseJob() (windows.Handle, error) {
 		BasicLimitInformation: windows.JOBOBJECT_BASIC_LIMIT_INFORMATION{
 			LimitFlags: windows.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 		},
+	}
+	if limits.MemoryBytes > 0 {
+		info.BasicLimitInformation.LimitFlags |= windows.JOB_OBJECT_LIMIT_JOB_MEMORY
+		info.JobMemoryLimit = uintptr(limits.MemoryBytes)
+	}
+	if limits.Pids > 0 {
+		info.BasicLimitInformation.LimitFlags |= windows.JOB_OBJECT_LIMIT_ACTIVE_PROCESS
+		info.BasicLimitInformation.ActiveProcessLimit = uint32(limits.Pids)
+	}
+	if limits.CPUPercent > 0 {
+		if err := setJobCPURate(job, limits.CPUPercent); err != nil {
+			_ = windows.CloseHandle(job)
+			return 0, limitsUnavailable(ModeAuto, limits, "the job object refuses a CPU rate", err)
+		}
 	}
 	// MSDN JOBOBJECT_BASIC_LIMIT_INFORMATION: KILL_ON_JOB_CLOSE is set
 	// through JobObjectExtendedLimitInformation, not the basic class.
@@ -225,3 +242,42 @@ func (s *sysGroup) watcherErr() error { return nil }
 func interruptRead(r *os.File) { _ = r.Close() }
 
 func drainNonblocking(*os.File, []byte, int, func([]byte)) {}
+
+// jobCPURateInfo is JOBOBJECT_CPU_RATE_CONTROL_INFORMATION with CpuRate.
+type jobCPURateInfo struct {
+	ControlFlags uint32
+	CPURate      uint32
+}
+
+const (
+	jobCPURateEnable  = 0x1 // JOB_OBJECT_CPU_RATE_CONTROL_ENABLE
+	jobCPURateHardCap = 0x4 // JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP
+)
+
+// setJobCPURate caps the job at percent of one CPU. MSDN
+// JOBOBJECT_CPU_RATE_CONTROL_INFORMATION: CpuRate is the share of all the
+// processors' cycles, in 1/10000ths (Windows 8 and later).
+func setJobCPURate(job windows.Handle, percent int) error {
+	rate := percent * 100 / runtime.NumCPU()
+	info := jobCPURateInfo{ControlFlags: jobCPURateEnable | jobCPURateHardCap, CPURate: uint32(min(max(rate, 1), 10000))}
+	_, err := windows.SetInformationJobObject(job, windows.JobObjectCpuRateControlInformation,
+		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)))
+	return err
+}
+
+// oomKilled reports whether the job's memory use reached its limit: past it,
+// the job object refuses allocations and the process that asked fails.
+func (s *sysGroup) oomKilled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limits.MemoryBytes <= 0 || s.job == 0 {
+		return false
+	}
+	var info windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION
+	if err := windows.QueryInformationJobObject(s.job, windows.JobObjectExtendedLimitInformation,
+		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)), nil); err != nil {
+		return false
+	}
+	const slack = 1 << 20 // an allocation that would pass the limit is refused whole
+	return int64(info.PeakJobMemoryUsed)+slack >= s.limits.MemoryBytes
+}
