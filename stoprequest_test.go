@@ -132,9 +132,17 @@ func TestStopRequestValidate(t *testing.T) {
 		}
 	}
 	for _, good := range []string{"", "stdin-close", "stdin:", "stdin:quit now", "exec:kill -TERM 1", "http://127.0.0.1:{port}/quit", "HTTPS://localhost:8443/"} {
-		s := Spec{Command: "x", StopRequest: good}
+		s := Spec{Command: "x", StopRequest: good, Port: PortAuto}
 		if err := s.Validate(); err != nil {
 			t.Errorf("StopRequest %q: %v", good, err)
 		}
+	}
+}
+
+func TestStopRequestPortNeedsPort(t *testing.T) {
+	s := Spec{Command: "x", StopRequest: "http://127.0.0.1:{port}/quit"}
+	var fe *FieldError
+	if err := s.Validate(); !errors.As(err, &fe) || fe.Field != "StopRequest" || !strings.Contains(fe.Allow, "{port} needs a Port") {
+		t.Errorf("Validate = %v, want {port} refused without a Port", err)
 	}
 }

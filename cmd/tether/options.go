@@ -371,10 +371,13 @@ var sidecarOptions = []option{
 			return err
 		}},
 	{flag: "memory-max", key: "memory_max", arg: "SIZE", def: "none", field: "MemoryMax",
-		allow: "want a positive size: bytes, or a number with KiB, MiB or GiB (64MiB, 1.5GiB)",
+		allow: "want a positive size: bytes, or a whole number with KiB, MiB or GiB (64MiB, 2GiB)",
 		help:  "bound the memory of the sidecar's whole tree; past it the tree is killed (exited has oom: true) and the restart policy applies",
 		set: func(t target, v any) error {
-			n, err := sizeValue(v)
+			n, err := sizeValue(v, 1)
+			if err != nil {
+				err = errNotAllowed
+			}
 			t.sc.spec.MemoryMax = n
 			return err
 		}},
@@ -539,46 +542,6 @@ func intValue(v any) (int, error) {
 }
 
 // floatValue reads a finite number.
-// sizeValue reads a positive size: plain bytes (a TOML integer or a string
-// of digits), or a number with KiB, MiB or GiB ("64MiB", "1.5GiB").
-func sizeValue(v any) (int64, error) {
-	var s string
-	switch x := v.(type) {
-	case int64:
-		if x <= 0 {
-			return 0, errNotAllowed
-		}
-		return x, nil
-	case string:
-		s = strings.TrimSpace(x)
-	default:
-		return 0, errNotAllowed
-	}
-	unit := int64(1)
-	for suffix, u := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if num, ok := strings.CutSuffix(s, suffix); ok {
-			s, unit = strings.TrimSpace(num), u
-			break
-		}
-	}
-	if unit == 1 {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n <= 0 {
-			return 0, errNotAllowed
-		}
-		return n, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(f > 0) || f*float64(unit) >= math.MaxInt64 || s == "" || strings.ContainsAny(s, "eEnNiIxX+") {
-		return 0, errNotAllowed
-	}
-	n := int64(f * float64(unit))
-	if n <= 0 {
-		return 0, errNotAllowed
-	}
-	return n, nil
-}
-
 func floatValue(v any) (float64, error) {
 	switch x := v.(type) {
 	case int64:

@@ -129,19 +129,3 @@ func TestValidateRefusalsNameTheFlag(t *testing.T) {
 		t.Errorf("--backoff-initial 1m alone: %v", err)
 	}
 }
-
-func TestSizeValue(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[any]int64{
-		"1": 1, "4096": 4096, "64MiB": 64 << 20, "1KiB": 1024, "1.5GiB": 3 << 29, " 2 MiB ": 2 << 20, int64(512): 512,
-	} {
-		if got, err := sizeValue(in); err != nil || got != want {
-			t.Errorf("sizeValue(%v) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []any{"", "0", "-1", "0MiB", "-1MiB", "64MB", "64mib", "1e3MiB", "NaNMiB", "InfGiB", "MiB", "1.5", "9999999999GiB", int64(0), int64(-3), 1.5, true} {
-		if got, err := sizeValue(in); err == nil {
-			t.Errorf("sizeValue(%v) = %d, want an error", in, got)
-		}
-	}
-}
