@@ -41,6 +41,12 @@ func parseConfig(path, text string) (*fileConfig, error) {
 	fail := func(format string, args ...any) error {
 		return usagef("tether up: %s: %s", path, fmt.Sprintf(format, args...))
 	}
+	if len(text) > maxConfigSize {
+		return nil, fail("%d bytes; a config file may be at most %d bytes (1 MiB)", len(text), maxConfigSize)
+	}
+	if depth, line := configNesting(text); depth > maxConfigNesting {
+		return nil, fail("line %d: arrays and inline tables nested %d deep or more; at most %d levels are allowed", line, depth, maxConfigNesting)
+	}
 	var top map[string]any
 	md, err := toml.Decode(text, &top)
 	if err != nil {
@@ -289,4 +295,50 @@ func (fc *fileConfig) selectSidecars(names []string) ([]*sidecarConfig, error) {
 		}
 	}
 	return out, nil
+}
+
+// Bounds of a config file, checked before it is parsed: a hostile file
+// (an inline table nested thousands deep) must not take gigabytes.
+const (
+	maxConfigSize    = 1 << 20
+	maxConfigNesting = 32
+)
+
+// configNesting returns how deep arrays and inline tables nest in the TOML
+// text (strings and comments skipped), stopping at the first line that goes
+// past maxConfigNesting, and that line.
+func configNesting(text string) (depth, line int) {
+	line = 1
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '\n':
+			line++
+		case '#':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+			i--
+		case '"', '\'':
+			delim := string(c)
+			if strings.HasPrefix(text[i:], delim+delim+delim) {
+				delim += delim + delim
+			}
+			for i += len(delim); i < len(text) && !strings.HasPrefix(text[i:], delim); i++ {
+				switch {
+				case text[i] == '\n':
+					line++
+				case text[i] == '\\' && c == '"':
+					i++
+				}
+			}
+			i += len(delim) - 1
+		case '[', '{':
+			if depth++; depth > maxConfigNesting {
+				return depth, line
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return 0, line
 }

@@ -375,3 +375,28 @@ func TestCommandDuplicateKeysRefused(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11 item 6: a config file nested thousands deep, or larger than
+// 1 MiB, is a usage error before it is parsed (8,000 levels took 2.7 GB).
+func TestConfigSizeAndNestingCapped(t *testing.T) {
+	t.Parallel()
+	deep := "[sidecar.a]\ncommand = [\"true\"]\nenv = { X = \"a\" }\nx = " + strings.Repeat("{a=", 1000) + "1" + strings.Repeat("}", 1000) + "\n"
+	if _, err := parseConfig("tether.toml", deep); err == nil || !strings.Contains(err.Error(), "nested") || !strings.Contains(err.Error(), "line 4") {
+		t.Errorf("nested 1000 deep: %v", err)
+	}
+	big := "[sidecar.a]\ncommand = [\"true\"]\n# " + strings.Repeat("x", 1<<20) + "\n"
+	if _, err := parseConfig("tether.toml", big); err == nil || !strings.Contains(err.Error(), "at most") {
+		t.Errorf("a 1 MiB file: %v", err)
+	}
+	// Brackets in strings and comments do not count.
+	fine := "[sidecar.a] # {{{{[[[[\ncommand = [\"sh\", \"-c\", \"echo '[[[[{{{{' \\\"}}\\\"\"]\nenv = { X = '''[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[''' }\n"
+	if _, err := parseConfig("tether.toml", fine); err != nil {
+		t.Errorf("brackets in strings: %v", err)
+	}
+	// Through the command: exit status 2, one line.
+	dir := writeConfig(t, deep)
+	_, errOut, code := tetherExec(t, dir, "", "up")
+	if code != 2 || !strings.Contains(errOut, "nested") {
+		t.Errorf("tether up: status %d, stderr %q", code, errOut)
+	}
+}
