@@ -59,6 +59,7 @@ func TestEncoderAgainstEncodingJSON(t *testing.T) {
 			Failures:    1 + r.IntN(10),
 			Restarts:    r.IntN(10),
 			Expected:    r.IntN(2) == 0,
+			OOM:         r.IntN(4) == 0,
 			State:       tether.State(r.IntN(7)),
 			Prev:        tether.State(r.IntN(7)),
 			Err:         errors.New(string(randomBytes(r, r.IntN(50), valid))),
@@ -150,6 +151,9 @@ func TestEncoderAgainstEncodingJSON(t *testing.T) {
 			}
 			if num("uptime_ms") != ev.Uptime.Milliseconds() || m["expected"] != ev.Expected {
 				t.Errorf("exited: %q", line)
+			}
+			if oom, present := m["oom"]; (oom == true) != ev.OOM || (present && oom != true) {
+				t.Errorf("exited: oom %v of %q, want present (true) exactly when OOM", oom, line)
 			}
 		case tether.EventReady:
 			if num("after_ms") != ev.After.Milliseconds() {
