@@ -19,7 +19,7 @@ counts=("$@")
 [ ${#counts[@]} -eq 0 ] && counts=(10 100 1000)
 tmp=$(mktemp -d /tmp/tether-scale.XXXXXX)
 sleepsecs=$((4000 + $$ % 1000)) # a duration of this run's own, to count its sleeps
-trap 'pkill -KILL -f "^sleep $sleepsecs\$" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'pkill -KILL -f "^sleep $sleepsecs\$" 2>/dev/null; rm -rf "$tmp"; true' EXIT
 
 go build -o "$tmp/tether" ./cmd/tether
 pc=${PROCESS_COMPOSE:-}
