@@ -368,17 +368,9 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	if err != nil {
 		return nil, err
 	}
-	port := 0
-	switch {
-	case spec.Port == PortAuto:
-		if port, err = pickPort(); err != nil {
-			return nil, err
-		}
-	case spec.Port > 0:
-		port = spec.Port
-		if err := checkPortFree(port); err != nil {
-			return nil, err
-		}
+	port, err := attemptPort(spec.Port)
+	if err != nil {
+		return nil, err
 	}
 	args := make([]string, 0, 1+len(spec.Args))
 	args = append(args, spec.Command)
@@ -465,6 +457,18 @@ func (l *loop) reportWatcher(a *attempt) {
 	l.noWatcher = err.Error()
 	l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n,
 		Err: fmt.Errorf("tether: if this host is killed with SIGKILL, processes the sidecar started may survive it: %w", err)})
+}
+
+// attemptPort is the port of a new attempt for Spec.Port: a fresh free one
+// for PortAuto, the fixed one when nothing listens there yet, or 0.
+func attemptPort(specPort int) (int, error) {
+	switch {
+	case specPort == PortAuto:
+		return pickPort()
+	case specPort > 0:
+		return specPort, checkPortFree(specPort)
+	}
+	return 0, nil
 }
 
 func statusOf(st *os.ProcessState, at time.Time) exitStatus {
