@@ -184,6 +184,8 @@ func TestReadyAndStopKinds(t *testing.T) {
 		{"stop command (TERM)", nil, func(r *run) { r.send(`{"cmd":"stop"}`) }, "signal TERM"},
 		{"SIGTERM to tether", nil, func(r *run) { r.cmd.Process.Signal(syscall.SIGTERM) }, "signal TERM"},
 		{"stop signal INT", []string{"--stop-signal", "INT"}, func(r *run) { r.send(`{"cmd":"stop"}`) }, "signal INT"},
+		{"stop request stdin-close", []string{"--stop-request", "stdin-close"}, func(r *run) { r.send(`{"cmd":"stop"}`) }, "stdin closed"},
+		{"stop request stdin:quit", []string{"--stop-request", "stdin:quit"}, func(r *run) { r.send(`{"cmd":"stop"}`) }, `stdin line "quit"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -204,6 +206,39 @@ func TestReadyAndStopKinds(t *testing.T) {
 			}
 			r.wait(15 * time.Second)
 		})
+	}
+}
+
+// TestWatchdogRestartsBlockedLoop: under --watchdog 2s, a sidecar whose
+// event loop blocks for 5 s stops pinging; tether restarts it, and the new
+// attempt is ready again and stops gracefully.
+func TestWatchdogRestartsBlockedLoop(t *testing.T) {
+	t.Parallel()
+	r := startTether(t, "sidecar", []string{"SIDECAR_TEST_BLOCK=1"},
+		"--ready", "notify", "--watchdog", "2s", "--backoff-initial", "100ms")
+	r.await(20*time.Second, "ready 1", func(e event) bool { return e.kind() == "ready" && e.num("attempt") == 1 })
+	r.await(20*time.Second, "the blocked loop", lineHas("blocking the event loop"))
+	start := time.Now()
+	r.await(20*time.Second, "unhealthy (watchdog)", func(e event) bool {
+		return e.kind() == "unhealthy" && e.num("attempt") == 1 && strings.Contains(e.str("error"), "watchdog")
+	})
+	if d := time.Since(start); d > 4500*time.Millisecond {
+		t.Errorf("the watchdog took %v to act on a loop blocked for 5s (period 2s)", d)
+	}
+	r.await(20*time.Second, "exited 1", func(e event) bool { return e.kind() == "exited" && e.num("attempt") == 1 })
+	r.await(20*time.Second, "ready 2", func(e event) bool { return e.kind() == "ready" && e.num("attempt") == 2 })
+	// Attempt 2 stays up for more than two periods: its pings arrive.
+	time.Sleep(5 * time.Second)
+	r.send(`{"cmd":"stop"}`)
+	r.await(15*time.Second, "the stop hook", lineHas("graceful stop: signal TERM"))
+	r.wait(15 * time.Second)
+	for _, e := range r.seen {
+		if e.kind() == "exited" && e.num("attempt") == 2 && (e.num("code") != 0 || e["expected"] != true) {
+			t.Errorf("attempt 2 %v", e)
+		}
+		if e.num("attempt") > 2 {
+			t.Errorf("a third attempt: %v", e)
+		}
 	}
 }
 

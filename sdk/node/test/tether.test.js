@@ -18,6 +18,8 @@ const stops = [
   ['stop command (TERM)', [], (t) => t.send({ cmd: 'stop' }), 'signal TERM'],
   ['SIGTERM to tether', [], (t) => t.proc.kill('SIGTERM'), 'signal TERM'],
   ['stop signal INT', ['--stop-signal', 'INT'], (t) => t.send({ cmd: 'stop' }), 'signal INT'],
+  ['stop request stdin-close', ['--stop-request', 'stdin-close'], (t) => t.send({ cmd: 'stop' }), 'stdin closed'],
+  ['stop request stdin:quit', ['--stop-request', 'stdin:quit'], (t) => t.send({ cmd: 'stop' }), 'stdin line "quit"'],
 ];
 
 for (const [name, args, stop, reason] of stops) {
@@ -41,6 +43,28 @@ for (const [name, args, stop, reason] of stops) {
     }
   });
 }
+
+test('the watchdog restarts a sidecar whose event loop is blocked for 5 s', async () => {
+  const t = new Tether(['--ready', 'notify', '--watchdog', '2s', '--port', 'auto', '--backoff-initial', '100ms'],
+    [process.execPath, sidecar]);
+  try {
+    const first = await t.kind('spawned', 1);
+    await t.kind('ready', 1);
+    const start = Date.now();
+    fetch(`http://127.0.0.1:${first.port}/block`).catch(() => {});
+    await t.await('unhealthy (watchdog)', (e) => e.event === 'unhealthy' && e.attempt === 1 && /watchdog/.test(e.error));
+    assert.ok(Date.now() - start < 4500, `the watchdog acted after ${Date.now() - start} ms`);
+    await t.kind('exited', 1);
+    await t.kind('ready', 2);
+    await sleep(5000); // attempt 2 keeps pinging: no restart
+    t.send({ cmd: 'stop' });
+    await t.line('graceful stop: signal TERM', 15000);
+    assert.equal((await t.exited).code, 0);
+    assert.deepEqual(t.events.filter((e) => e.attempt > 2), []);
+  } finally {
+    await t.close();
+  }
+});
 
 test('a SIGKILLed tether leaves no sidecar behind', async () => {
   const t = new Tether(['--ready', 'notify'], [process.execPath, sidecar]);

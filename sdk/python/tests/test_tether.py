@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -18,6 +19,8 @@ STOPS = [
     ("stop command (TERM)", [], lambda t: t.send({"cmd": "stop"}), "signal TERM"),
     ("SIGTERM to tether", [], lambda t: t.proc.send_signal(signal.SIGTERM), "signal TERM"),
     ("stop signal INT", ["--stop-signal", "INT"], lambda t: t.send({"cmd": "stop"}), "signal INT"),
+    ("stop request stdin-close", ["--stop-request", "stdin-close"], lambda t: t.send({"cmd": "stop"}), "stdin closed"),
+    ("stop request stdin:quit", ["--stop-request", "stdin:quit"], lambda t: t.send({"cmd": "stop"}), 'stdin line "quit"'),
 ]
 
 
@@ -50,6 +53,33 @@ class StopKinds(unittest.TestCase):
                 self.assertIn("startup: model loaded", lines)
                 # The shutdown hooks ran before the process ended.
                 self.assertLess(lines.index("shutdown: state saved"), lines.index(f"graceful stop: {reason}"))
+
+
+class Watchdog(unittest.TestCase):
+    def test_blocked_event_loop_restarts(self):
+        t = Tether(self, "fastapi_like.py", "--ready", "notify", "--watchdog", "2s", "--port", "auto",
+                   "--backoff-initial", "100ms")
+        first = t.kind("spawned", attempt=1)
+        t.kind("ready", attempt=1)
+        started = time.monotonic()
+        # The request blocks the loop for 5 s; the pings stop.
+        def block():
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{first['port']}/block", timeout=10).read()
+            except OSError:
+                pass
+        blocker = threading.Thread(target=block, daemon=True)
+        blocker.start()
+        t.await_event("unhealthy (watchdog)", lambda e: e["event"] == "unhealthy" and e.get("attempt") == 1 and "watchdog" in e.get("error", ""))
+        self.assertLess(time.monotonic() - started, 4.5, "the watchdog acted later than 2 periods")
+        t.kind("exited", attempt=1)
+        t.kind("ready", attempt=2)
+        blocker.join()
+        time.sleep(5)  # attempt 2 keeps pinging: no restart
+        t.send({"cmd": "stop"})
+        t.line("graceful stop: signal TERM", timeout=15)
+        self.assertEqual(t.wait(), 0)
+        self.assertFalse([e for e in t.events if e.get("attempt", 0) > 2], t.kinds())
 
 
 class TetherDeath(unittest.TestCase):
