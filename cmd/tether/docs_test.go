@@ -235,6 +235,8 @@ func blockCoverage(t *testing.T, b docBlock) string {
 		return "TestDocConsole"
 	case b.file == "docs/cli.md" && strings.Contains(b.text, "↑↓ select"):
 		return "the --ui screen, an illustration of what the live view draws"
+	case b.file == "docs/cli.md" && b.section == "Running in the background or as a service":
+		return "TestServiceFiles"
 	case b.file == "docs/bundling.md":
 		return "TestBundlingSnippets"
 	case tetherCommandBlock(b):

@@ -33,3 +33,14 @@ func pollParent(ppid int) (gone <-chan struct{}, stop func()) {
 		<-done
 	}
 }
+
+// adoptedAtStart reports whether tether's parent was already gone when
+// tether started: on unix an orphan is adopted by init, so a parent pid of 1
+// means the process that started tether had exited before tether could
+// watch it (sh -c 'tether up &'). Tether cannot tell that from a service
+// manager or a container's init that started it as pid 1's child, so both
+// need --exit-with-parent=false. Windows has no adoption: a parent that is
+// gone at start is found by watchParent itself.
+func adoptedAtStart(ppid int, goos string) bool {
+	return goos != "windows" && ppid == 1
+}

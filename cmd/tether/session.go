@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 
 	"tether.dev/tether"
 	"tether.dev/tether/bundle"
@@ -96,6 +97,11 @@ func (s *session) onEvent(ev tether.Event) {
 // run supervises until every sidecar has ended, and returns tether's exit
 // status.
 func (s *session) run(ctx context.Context, ppid int) int {
+	if s.proc.exitWithParent && adoptedAtStart(ppid, runtime.GOOS) {
+		s.closeLogs()
+		return fail(s.stderr, errors.New("tether: the process that started tether is already gone (init adopted it, as after sh -c 'tether … &'), so --exit-with-parent (on by default) stops at once; nothing was started. "+
+			"To run tether in the background or under a service manager (systemd, launchd, a container's init), pass --exit-with-parent=false"))
+	}
 	view, err := s.newView()
 	if err != nil {
 		s.closeLogs()

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -176,8 +177,16 @@ func TestStalledHostStops(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			var errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = w, &errb
+			var (
+				errMu sync.Mutex // tether may still write while a failure reads
+				errb  bytes.Buffer
+			)
+			cmd.Stdout, cmd.Stderr = w, &lockedWriter{mu: &errMu, w: &errb}
+			stderrText := func() string {
+				errMu.Lock()
+				defer errMu.Unlock()
+				return errb.String()
+			}
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -206,7 +215,7 @@ func TestStalledHostStops(t *testing.T) {
 			select {
 			case <-exited:
 			case <-time.After(60 * time.Second):
-				t.Fatalf("tether did not exit once its stdout was closed; stderr: %s", errb.String())
+				t.Fatalf("tether did not exit once its stdout was closed; stderr: %s", stderrText())
 			}
 		})
 	}

@@ -1,0 +1,213 @@
+//go:build linux
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"tether.dev/tether/internal/proctest"
+)
+
+// Issue 11 item 16: background use is deterministic. A tether whose starter
+// is gone — before tether could look (sh -c 'tether … &': init adopted it)
+// or later (sh -c 'tether … & sleep 2') — does not keep running under
+// --exit-with-parent; with --exit-with-parent=false it runs on until it is
+// stopped.
+func TestBackgroundUse(t *testing.T) {
+	t.Parallel()
+	bg := func(t *testing.T, tail string, flags ...string) *exec.Cmd {
+		line := fmt.Sprintf("%q run %s -- sleep 1000 >/dev/null 2>>%q &%s", tetherBin, strings.Join(flags, " "), filepath.Join(t.TempDir(), "stderr"), tail)
+		sh := exec.Command("sh", "-c", line)
+		sh.Env = append(os.Environ(), proctest.Env(t))
+		return sh
+	}
+	t.Run("gone-at-start", func(t *testing.T) {
+		t.Parallel()
+		// Five times: whether sh is gone before tether reads its parent's
+		// pid or just after, nothing keeps running.
+		for i := range 5 {
+			if out, err := bg(t, "").CombinedOutput(); err != nil {
+				t.Fatalf("round %d: sh: %v %s", i, err, out)
+			}
+			proctest.NoLeftovers(t, 15*time.Second)
+		}
+	})
+	t.Run("refusal", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		// The subshell waits until sh ($$ there too) is gone, so init has
+		// adopted it before it becomes tether: the refusal is certain.
+		line := fmt.Sprintf("(while kill -0 $$ 2>/dev/null; do sleep 0.05; done; exec %q run -- sleep 1000 >/dev/null 2>%q) &", tetherBin, filepath.Join(dir, "stderr"))
+		sh := exec.Command("sh", "-c", line)
+		sh.Env = append(os.Environ(), proctest.Env(t))
+		if out, err := sh.CombinedOutput(); err != nil {
+			t.Fatalf("sh: %v %s", err, out)
+		}
+		proctest.NoLeftovers(t, 15*time.Second)
+		b, _ := os.ReadFile(filepath.Join(dir, "stderr"))
+		if !strings.Contains(string(b), "already gone") || !strings.Contains(string(b), "--exit-with-parent=false") || strings.Count(string(b), "\n") != 1 {
+			t.Errorf("stderr %q: want one line saying the parent is gone and naming --exit-with-parent=false", b)
+		}
+	})
+	t.Run("gone-later", func(t *testing.T) {
+		t.Parallel()
+		sh := bg(t, " sleep 2")
+		start := time.Now()
+		if out, err := sh.CombinedOutput(); err != nil {
+			t.Fatalf("sh: %v %s", err, out)
+		}
+		if d := time.Since(start); d < 2*time.Second {
+			t.Fatalf("sh ended after %v, before its sleep 2", d)
+		}
+		proctest.NoLeftovers(t, 15*time.Second)
+	})
+	t.Run("exit-with-parent-false", func(t *testing.T) {
+		t.Parallel()
+		if out, err := bg(t, "", "--exit-with-parent=false").CombinedOutput(); err != nil {
+			t.Fatalf("sh: %v %s", err, out)
+		}
+		defer proctest.KillTagged(proctest.Tag(t))
+		tetherPid := 0
+		for deadline := time.Now().Add(20 * time.Second); tetherPid == 0 || !hasSleep(t); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no tether with a running sleep: tagged %v", proctest.Tagged(proctest.Tag(t)))
+			}
+			tetherPid = pidWithComm(t, "tether")
+		}
+		time.Sleep(2 * time.Second) // long enough for an exit-with-parent stop to have acted
+		if proctest.Zombie(tetherPid) || !hasSleep(t) {
+			t.Fatal("tether --exit-with-parent=false stopped although nothing asked it to")
+		}
+		syscall.Kill(tetherPid, syscall.SIGTERM)
+		proctest.NoLeftovers(t, 15*time.Second)
+	})
+}
+
+// A parent pid of 1 at start means adopted by init, except on Windows.
+func TestAdoptedAtStart(t *testing.T) {
+	for _, c := range []struct {
+		ppid int
+		goos string
+		want bool
+	}{{1, "linux", true}, {1, "darwin", true}, {1, "windows", false}, {0, "linux", false}, {4242, "linux", false}} {
+		if got := adoptedAtStart(c.ppid, c.goos); got != c.want {
+			t.Errorf("adoptedAtStart(%d, %s) = %v, want %v", c.ppid, c.goos, got, c.want)
+		}
+	}
+}
+
+func hasSleep(t *testing.T) bool { return pidWithComm(t, "sleep") != 0 }
+
+// pidWithComm returns a process tagged for t whose name is comm, or 0.
+func pidWithComm(t *testing.T, comm string) int {
+	for _, pid := range proctest.Tagged(proctest.Tag(t)) {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(b)) == comm {
+			return pid
+		}
+	}
+	return 0
+}
+
+// TestServiceFiles runs the command line of each service file in
+// docs/cli.md ("Running in the background or as a service") as a service
+// manager would: as init's child (setsid -f), in its working directory,
+// with a tether.toml there. tether must keep its sidecar running, and
+// SIGTERM must stop everything.
+func TestServiceFiles(t *testing.T) {
+	t.Parallel()
+	var argvs = map[string][]string{}
+	for _, b := range fencedBlocks(t, "docs/cli.md") {
+		if b.section != "Running in the background or as a service" {
+			continue
+		}
+		argvs[b.lang] = serviceArgv(t, b)
+	}
+	for _, lang := range []string{"ini", "xml", "powershell"} {
+		argv, ok := argvs[lang]
+		if !ok {
+			t.Fatalf("docs/cli.md has no %s service block", lang)
+		}
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			if !strings.HasPrefix(filepath.Base(strings.ReplaceAll(argv[0], `\`, "/")), "tether") || len(argv) < 2 || argv[1] != "up" {
+				t.Fatalf("the service runs %q, want tether up", argv)
+			}
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "tether.toml"), []byte("[sidecar.svc]\ncommand = [\"sleep\", \"1000\"]\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			line := fmt.Sprintf("cd %q && exec setsid -f %q %s >%q 2>&1", dir, tetherBin, strings.Join(quoteAll(argv[1:]), " "), filepath.Join(dir, "out"))
+			sh := exec.Command("sh", "-c", line)
+			sh.Env = append(os.Environ(), proctest.Env(t))
+			if out, err := sh.CombinedOutput(); err != nil {
+				t.Fatalf("sh: %v %s", err, out)
+			}
+			defer proctest.KillTagged(proctest.Tag(t))
+			tetherPid := 0
+			for deadline := time.Now().Add(20 * time.Second); tetherPid == 0 || !hasSleep(t); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					out, _ := os.ReadFile(filepath.Join(dir, "out"))
+					t.Fatalf("no tether with a running sidecar; its output: %s", out)
+				}
+				tetherPid = pidWithComm(t, "tether")
+			}
+			time.Sleep(2 * time.Second)
+			if proctest.Zombie(tetherPid) || !hasSleep(t) {
+				out, _ := os.ReadFile(filepath.Join(dir, "out"))
+				t.Fatalf("the service's tether did not keep running; its output: %s", out)
+			}
+			syscall.Kill(tetherPid, syscall.SIGTERM)
+			proctest.NoLeftovers(t, 15*time.Second)
+			out, _ := os.ReadFile(filepath.Join(dir, "out"))
+			if !strings.Contains(string(out), "stopped") {
+				t.Errorf("tether's text output does not say the sidecar stopped:\n%s", out)
+			}
+		})
+	}
+}
+
+// serviceArgv takes the command line out of a service file block: a systemd
+// unit's ExecStart, a launchd plist's ProgramArguments, an nssm install line.
+func serviceArgv(t *testing.T, b docBlock) []string {
+	t.Helper()
+	switch b.lang {
+	case "ini":
+		for _, l := range strings.Split(b.text, "\n") {
+			if v, ok := strings.CutPrefix(l, "ExecStart="); ok {
+				return strings.Fields(v)
+			}
+		}
+	case "xml":
+		_, args, _ := strings.Cut(b.text, "<key>ProgramArguments</key>")
+		args, _, _ = strings.Cut(args, "</array>")
+		var argv []string
+		for _, m := range regexp.MustCompile(`<string>([^<]*)</string>`).FindAllStringSubmatch(args, -1) {
+			argv = append(argv, m[1])
+		}
+		return argv
+	case "powershell":
+		for _, l := range strings.Split(b.text, "\n") {
+			if f := strings.Fields(l); len(f) > 3 && f[0] == "nssm" && f[1] == "install" {
+				return f[3:]
+			}
+		}
+	}
+	t.Fatalf("docs/cli.md:%d: no command line in the %s block", b.line, b.lang)
+	return nil
+}
+
+func quoteAll(args []string) []string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = fmt.Sprintf("%q", a)
+	}
+	return q
+}
