@@ -10,7 +10,7 @@ set bmargin 4
 set key top left vertical
 set terminal pngcairo size 1500,700 font 'DejaVu Sans,12' noenhanced
 set output 'peers-latency.png'
-set multiplot title "tether and its peers: median of 5 runs, bars min–max (lower is better)"
+set multiplot title "tether and its peers: median of 3 runs, bars min–max (lower is better)"
 set size 0.74,0.93
 set origin 0,0
 set key top right
@@ -20,7 +20,7 @@ set xtics ("(1) restart gap\nafter kill -9" 0, "(2) stop,\ncooperative" 1, "(3) 
 set logscale y
 set format y '%g'
 set yrange [*:*]
-plot 'peers.dat' index 0 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 0 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 0 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 0 using 10:11:12 title "hand-written" lc rgb "#e7298a"
+plot 'peers.dat' index 0 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 0 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 0 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 0 using 10:11:12 title "process-compose" lc rgb "#e7298a", 'peers.dat' index 0 using 13:14:15 title "hand-written" lc rgb "#1b9e77"
 set size 0.26,0.93
 set origin 0.74,0
 set key top left
@@ -30,35 +30,35 @@ set xtics ("(3b) TERM-ignoring child,\neach tool's defaults" 0)
 unset logscale y
 set format y '%g'
 set yrange [0:*]
-plot 'peers.dat' index 1 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 1 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 1 using 7:8:9 title "pm2" lc rgb "#7570b3"
+plot 'peers.dat' index 1 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 1 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 1 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 1 using 10:11:12 title "process-compose" lc rgb "#e7298a"
 unset multiplot
 set output 'peers-resources.png'
-set multiplot layout 1,3 title "resources and containment: median of 5 runs, bars min–max (lower is better)"
+set multiplot layout 1,3 title "resources and containment: median of 3 runs, bars min–max (lower is better)"
 set title "(6) 200 MB of 100-byte lines"
 set ylabel "s"
 set xtics ("wall time" 0, "supervisor CPU" 1)
 unset logscale y
 set format y '%g'
 set yrange [0:*]
-plot 'peers.dat' index 2 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 2 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 2 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 2 using 10:11:12 title "hand-written" lc rgb "#e7298a"
+plot 'peers.dat' index 2 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 2 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 2 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 2 using 13:14:15 title "hand-written" lc rgb "#1b9e77"
 set title "(7) supervisor RSS, idle"
 set ylabel "MiB"
 set xtics ("1 child" 0, "50 children" 1)
 unset logscale y
 set format y '%g'
 set yrange [0:*]
-plot 'peers.dat' index 3 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 3 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 3 using 7:8:9 title "pm2" lc rgb "#7570b3"
+plot 'peers.dat' index 3 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 3 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 3 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 3 using 10:11:12 title "process-compose" lc rgb "#e7298a"
 set title "(4) processes left, of 4"
 set ylabel "processes"
 set xtics ("after SIGKILL\nof the supervisor" 0, "after a\nclean stop" 1)
 unset logscale y
 set format y '%g'
 set yrange [0:6]
-plot 'peers.dat' index 4 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 4 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 4 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 4 using 10:11:12 title "hand-written" lc rgb "#e7298a"
+plot 'peers.dat' index 4 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 4 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 4 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 4 using 10:11:12 title "process-compose" lc rgb "#e7298a", 'peers.dat' index 4 using 13:14:15 title "hand-written" lc rgb "#1b9e77"
 unset multiplot
 reset
 set termoption noenhanced
-set terminal pngcairo size 1300,704 font 'DejaVu Sans,12' noenhanced
+set terminal pngcairo size 1300,864 font 'DejaVu Sans,12' noenhanced
 set output 'peers-ratios.png'
 set title 'tether ÷ peer, paired run by run: median, bars min–max (left of the red line: tether better)'
 set logscale x
