@@ -419,7 +419,15 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	l.st.Pid, l.st.Port = a.pid, port
 	l.emitStatus(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port, Containment: g.Mode()})
 	l.reportWatcher(a)
+	l.startWatchers(a, rp)
+	return a, nil
+}
 
+// startWatchers starts what watches a spawned attempt: a reader for each
+// output pipe, the waiter for its exit and then for its whole tree, and
+// its readiness probe.
+func (l *loop) startWatchers(a *attempt, rp *attemptReadiness) {
+	p, g := a.p, a.g
 	spawnWatcher := a.goWatch
 	var onLine func([]byte)
 	if rp.logRe != nil {
@@ -438,12 +446,11 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	spawnWatcher(func() {
 		st, _ := g.Wait()
 		a.exitCh <- statusOf(st, l.s.now())
-		g.WaitGone(wctx)
+		g.WaitGone(a.wctx)
 		a.goneCh <- struct{}{}
 	})
 	a.closers = append(a.closers, rp.close)
-	l.startReady(actx, a, rp)
-	return a, nil
+	l.startReady(a.actx, a, rp)
 }
 
 // reportWatcher follows the spawned event of an attempt that no watcher

@@ -10,10 +10,10 @@ import (
 	"tether.dev/tether/internal/probe"
 )
 
-// readyPrep is what an attempt's probes need before the child starts: the
+// attemptReadiness is what an attempt's probes need before the child starts: the
 // notify socket its environment names, or the log pattern its output readers
 // test, and the probe targets with {port} filled in.
-type readyPrep struct {
+type attemptReadiness struct {
 	port       int
 	notify     *probe.Notify
 	notifyPath string
@@ -21,7 +21,7 @@ type readyPrep struct {
 	closers    []func()
 }
 
-func (rp *readyPrep) close() {
+func (rp *attemptReadiness) close() {
 	for _, c := range rp.closers {
 		c()
 	}
@@ -31,7 +31,7 @@ func (rp *readyPrep) close() {
 // matchLine returns the output readers' hook for a log probe: the first
 // matching line of this attempt reports ready, once. Lines of earlier
 // attempts never reach it: each attempt has its own readers.
-func (rp *readyPrep) matchLine(ready chan<- error) func([]byte) {
+func (rp *attemptReadiness) matchLine(ready chan<- error) func([]byte) {
 	var done atomic.Bool
 	return func(line []byte) {
 		if done.Load() || !rp.logRe.Match(line) {
@@ -43,8 +43,8 @@ func (rp *readyPrep) matchLine(ready chan<- error) func([]byte) {
 	}
 }
 
-func (l *loop) prepareReady(port int) (*readyPrep, error) {
-	rp := &readyPrep{port: port}
+func (l *loop) prepareReady(port int) (*attemptReadiness, error) {
+	rp := &attemptReadiness{port: port}
 	switch l.spec.Ready.kind {
 	case probeLog:
 		rp.logRe = l.spec.Ready.re
@@ -91,7 +91,7 @@ func (l *loop) pushReady() bool { return l.spec.Ready.push() }
 
 // startReady starts what reports the attempt's readiness on a.readyCh. ctx
 // ends when the attempt exits or is being stopped.
-func (l *loop) startReady(ctx context.Context, a *attempt, rp *readyPrep) {
+func (l *loop) startReady(ctx context.Context, a *attempt, rp *attemptReadiness) {
 	switch l.spec.Ready.kind {
 	case probeNone:
 		a.readyCh <- nil

@@ -240,37 +240,81 @@ func (e *FieldError) Is(target error) bool { return target == ErrInvalidSpec }
 // *FieldError, or nil. It does not look at the file system: a command that
 // cannot be found is reported when a run starts.
 func (s *Spec) Validate() error {
-	bad := func(field, value, allow string) error {
-		return &FieldError{Field: field, Value: value, Allow: allow}
+	if err := s.validateArgv(); err != nil {
+		return err
 	}
+	if s.Port < PortAuto || s.Port > 65535 {
+		return fieldError("Port", fmt.Sprint(s.Port), "want PortAuto (-1), 0 (none) or 1-65535")
+	}
+	if s.StopSignal != nil {
+		if _, ok := s.StopSignal.(syscall.Signal); !ok {
+			return fieldError("StopSignal", s.StopSignal.String(), "want a syscall.Signal")
+		}
+	}
+	if _, err := parseStopRequest(s.StopRequest); err != nil {
+		return fieldError("StopRequest", fmt.Sprintf("%q", s.StopRequest), err.Error())
+	}
+	if err := s.validateTimes(); err != nil {
+		return err
+	}
+	for _, lim := range []struct {
+		field string
+		n     int64
+	}{{"MemoryMax", s.MemoryMax}, {"CPUMax", int64(s.CPUMax)}, {"PidsMax", int64(s.PidsMax)}} {
+		if lim.n < 0 {
+			return fieldError(lim.field, fmt.Sprint(lim.n), "must not be negative (zero means no limit)")
+		}
+	}
+	if !containmentSupported(s.Containment) {
+		return fieldError("Containment", s.Containment.String(), "want auto or group; cgroup and subreaper exist on Linux only, and Windows has auto only")
+	}
+	if s.Restart < RestartAlways || s.Restart > RestartNever {
+		return fieldError("Restart", s.Restart.String(), "want RestartAlways, RestartOnFailure or RestartNever")
+	}
+	if s.MaxRestarts < 0 {
+		return fieldError("MaxRestarts", fmt.Sprint(s.MaxRestarts), "must not be negative (zero means unlimited)")
+	}
+	if s.LiveFailures < 0 {
+		return fieldError("LiveFailures", fmt.Sprint(s.LiveFailures), "must not be negative (zero means 3)")
+	}
+	if err := s.Ready.validate("Ready", true); err != nil {
+		return err
+	}
+	if err := s.Live.validate("Live", false); err != nil {
+		return err
+	}
+	return s.validatePortPlaceholder()
+}
+
+// fieldError is the *FieldError for a field of Spec.
+func fieldError(field, value, allow string) error {
+	return &FieldError{Field: field, Value: value, Allow: allow}
+}
+
+// validateArgv checks Command, Args and Env.
+func (s *Spec) validateArgv() error {
 	switch {
 	case s.Command == "":
-		return bad("Command", `""`, "a program name or path is required")
+		return fieldError("Command", `""`, "a program name or path is required")
 	case strings.ContainsRune(s.Command, 0):
-		return bad("Command", fmt.Sprintf("%q", s.Command), "must not contain NUL")
+		return fieldError("Command", fmt.Sprintf("%q", s.Command), "must not contain NUL")
 	}
 	for i, a := range s.Args {
 		if strings.ContainsRune(a, 0) {
-			return bad(fmt.Sprintf("Args[%d]", i), fmt.Sprintf("%q", a), "must not contain NUL")
+			return fieldError(fmt.Sprintf("Args[%d]", i), fmt.Sprintf("%q", a), "must not contain NUL")
 		}
 	}
 	for i, kv := range s.Env {
 		k, _, ok := strings.Cut(kv, "=")
 		if !ok || k == "" || strings.ContainsRune(kv, 0) {
-			return bad(fmt.Sprintf("Env[%d]", i), fmt.Sprintf("%q", kv), "want KEY=VALUE with a non-empty KEY and no NUL")
+			return fieldError(fmt.Sprintf("Env[%d]", i), fmt.Sprintf("%q", kv), "want KEY=VALUE with a non-empty KEY and no NUL")
 		}
 	}
-	if s.Port < PortAuto || s.Port > 65535 {
-		return bad("Port", fmt.Sprint(s.Port), "want PortAuto (-1), 0 (none) or 1-65535")
-	}
-	if s.StopSignal != nil {
-		if _, ok := s.StopSignal.(syscall.Signal); !ok {
-			return bad("StopSignal", s.StopSignal.String(), "want a syscall.Signal")
-		}
-	}
-	if _, err := parseStopRequest(s.StopRequest); err != nil {
-		return bad("StopRequest", fmt.Sprintf("%q", s.StopRequest), err.Error())
-	}
+	return nil
+}
+
+// validateTimes checks the durations, the watchdog and the backoff.
+func (s *Spec) validateTimes() error {
 	durs := []struct {
 		name string
 		d    time.Duration
@@ -282,51 +326,25 @@ func (s *Spec) Validate() error {
 	}
 	for _, d := range durs {
 		if d.d < 0 {
-			return bad(d.name, d.d.String(), "must not be negative (zero means the default)")
+			return fieldError(d.name, d.d.String(), "must not be negative (zero means the default)")
 		}
 	}
 	if s.Watchdog < 0 || (s.Watchdog > 0 && s.Watchdog < time.Millisecond) {
-		return bad("Watchdog", s.Watchdog.String(), "want at least 1ms (zero means none)")
+		return fieldError("Watchdog", s.Watchdog.String(), "want at least 1ms (zero means none)")
 	}
 	if s.Watchdog > 0 && s.Ready.kind != probeNotify {
-		return bad("Watchdog", s.Watchdog.String(), "needs Ready to be the notify probe: WATCHDOG=1 arrives on the notify socket")
-	}
-	for _, lim := range []struct {
-		field string
-		n     int64
-	}{{"MemoryMax", s.MemoryMax}, {"CPUMax", int64(s.CPUMax)}, {"PidsMax", int64(s.PidsMax)}} {
-		if lim.n < 0 {
-			return bad(lim.field, fmt.Sprint(lim.n), "must not be negative (zero means no limit)")
-		}
-	}
-	if !containmentSupported(s.Containment) {
-		return bad("Containment", s.Containment.String(), "want auto or group; cgroup and subreaper exist on Linux only, and Windows has auto only")
-	}
-	if s.Restart < RestartAlways || s.Restart > RestartNever {
-		return bad("Restart", s.Restart.String(), "want RestartAlways, RestartOnFailure or RestartNever")
+		return fieldError("Watchdog", s.Watchdog.String(), "needs Ready to be the notify probe: WATCHDOG=1 arrives on the notify socket")
 	}
 	if f := s.Backoff.Factor; f != 0 && (f < 1 || f != f || f > 1e6) {
-		return bad("Backoff.Factor", fmt.Sprint(f), "want a number from 1 to 1e6 (zero means 2)")
+		return fieldError("Backoff.Factor", fmt.Sprint(f), "want a number from 1 to 1e6 (zero means 2)")
 	}
 	if j := s.Backoff.Jitter; j > 1 || j != j {
-		return bad("Backoff.Jitter", fmt.Sprint(j), "want a fraction up to 1 (zero means 0.1, negative none)")
+		return fieldError("Backoff.Jitter", fmt.Sprint(j), "want a fraction up to 1 (zero means 0.1, negative none)")
 	}
 	if s.Backoff.Initial > 0 && s.Backoff.Max > 0 && s.Backoff.Max < s.Backoff.Initial {
-		return bad("Backoff.Max", s.Backoff.Max.String(), "must not be less than Backoff.Initial")
+		return fieldError("Backoff.Max", s.Backoff.Max.String(), "must not be less than Backoff.Initial")
 	}
-	if s.MaxRestarts < 0 {
-		return bad("MaxRestarts", fmt.Sprint(s.MaxRestarts), "must not be negative (zero means unlimited)")
-	}
-	if s.LiveFailures < 0 {
-		return bad("LiveFailures", fmt.Sprint(s.LiveFailures), "must not be negative (zero means 3)")
-	}
-	if err := s.Ready.validate("Ready", true); err != nil {
-		return err
-	}
-	if err := s.Live.validate("Live", false); err != nil {
-		return err
-	}
-	return s.validatePortPlaceholder()
+	return nil
 }
 
 // validatePortPlaceholder refuses "{port}" in Args, Env values or a probe
