@@ -12,12 +12,17 @@
 //			Port:    tether.PortAuto,
 //			Ready:   tether.HTTPProbe("http://127.0.0.1:{port}/health"),
 //		},
-//		OnEvent: func(e tether.Event) { ... },
+//		OnEvent: func(e tether.Event) { log.Println(e.Kind, e.Err) },
 //	}
 //	err := s.Run(ctx) // until stopped, or until the policy ends supervision
 //
-// Every attempt runs in a containment unit of its own (a process group on
-// unix, a job object on Windows). Its standard output and error are read from
+// The README's "From Go" program (examples/gohost) is the whole of it. Several
+// sidecars that depend on each other, with {NAME.port} wiring, run in a
+// [Group]; [Supervisor.Status] and [Group.Status] say where each one stands.
+//
+// Every attempt runs in a containment unit of its own (on Linux a cgroup,
+// else the subreaper walk, else a process group; a process group on macOS; a
+// job object on Windows). Its standard output and error are read from
 // the first instant, split into lines and delivered as [Event] values, byte
 // for byte; nothing is dropped, and a slow consumer slows the sidecar down as
 // a pipe would. A crash is followed by a restart after an exponential backoff
@@ -36,9 +41,12 @@
 //
 // # Operating systems
 //
-// Linux and macOS use process groups (Linux adds a parent-death signal on the
-// child, started from a dedicated OS thread). Windows uses a job object. What
-// each system guarantees when the host itself is killed is described in
-// docs/containment.md; stop signals other than a kill are delivered on
-// Windows as CTRL_BREAK to console children.
+// Linux uses a cgroup v2 per attempt where one is writable, else the
+// subreaper walk, else the process group, and adds a parent-death signal on
+// the child, started from a small shared set of locked OS threads. macOS uses
+// process groups; Windows a job object. A host killed with SIGKILL leaves
+// nothing behind: any Go program that imports tether re-executes itself as a
+// small watcher process on first need, with nothing to call. What each system
+// guarantees is described in docs/containment.md; a graceful stop on Windows
+// is CTRL_BREAK to console children, or Spec.StopRequest without a signal.
 package tether
