@@ -99,7 +99,8 @@ func (a *App) onEvent(ev tether.Event) {
 	switch ev.Kind {
 	case tether.EventStdout, tether.EventStderr:
 		line = string(ev.Data)
-	case tether.EventSpawned, tether.EventReady, tether.EventExited, tether.EventRestarting, tether.EventGaveUp:
+	case tether.EventSpawned, tether.EventReady, tether.EventExited, tether.EventRestarting, tether.EventGaveUp,
+		tether.EventError, tether.EventUnhealthy:
 		line = "* " + describe(ev)
 	default:
 		if ev.Kind != tether.EventState {
@@ -133,6 +134,8 @@ func describe(ev tether.Event) string {
 		return "exited with status " + strconv.Itoa(ev.Code)
 	case tether.EventRestarting:
 		return fmt.Sprintf("restarting in %v", ev.Delay.Round(time.Millisecond))
+	case tether.EventError, tether.EventUnhealthy:
+		return fmt.Sprintf("%s: %v", ev.Kind, ev.Err) // e.g. no watcher, and what would fix it
 	}
 	return fmt.Sprintf("gave up: %v", ev.Err)
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"tether.dev/tether"
 	"tether.dev/tether/internal/proctest"
 )
 
@@ -85,4 +87,17 @@ func TestAppSupervisesSidecar(t *testing.T) {
 		t.Errorf("after stop: %+v", st)
 	}
 	proctest.NoLeftovers(t, 2*time.Second)
+}
+
+// Error events reach the window's log: a sidecar started without a watcher
+// says so there, with the fix.
+func TestDescribeShowsErrors(t *testing.T) {
+	for _, ev := range []tether.Event{
+		{Kind: tether.EventError, Err: errors.New("no watcher: raise ulimit -n")},
+		{Kind: tether.EventUnhealthy, Err: errors.New("watchdog: no WATCHDOG=1 for 2s")},
+	} {
+		if got := describe(ev); !strings.Contains(got, ev.Err.Error()) || !strings.HasPrefix(got, ev.Kind.String()) {
+			t.Errorf("describe(%v) = %q, want the kind and the error", ev.Kind, got)
+		}
+	}
 }
