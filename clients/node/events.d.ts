@@ -75,6 +75,8 @@ export interface ExitedEvent extends EventBase {
   expected: boolean;
   /** Present exactly when expected is false: what the attempt printed last, often why it died. */
   tail?: string[];
+  /** Present, and true, when the tree was killed for passing its memory limit (--memory-max), by the kernel's account (memory.events oom_kill on Linux; on Windows the job's memory use reached its limit). */
+  oom?: true;
   /** The process id of the attempt's child (null only in a status event, when none runs). */
   pid: number;
   /** 1 for the first spawn, counting up across restarts (0 only in the status of a sidecar not started yet). */

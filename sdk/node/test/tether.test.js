@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { Tether, newTag, noLeftovers } from './harness.js';
 
 const sidecar = fileURLToPath(new URL('./fixtures/sidecar.mjs', import.meta.url));
@@ -96,8 +97,11 @@ for (const indirect of ['', '1']) {
     const dir = mkdtempSync(path.join(tmpdir(), 'sdk-parent-'));
     const tag = newTag('parent');
     try {
+      // A port of its own, as tether would give: the sidecar's own default
+      // (8000) may be taken by a suite running alongside.
+      const port = await freePort();
       const r = spawnSync(process.execPath, [middle, process.execPath, sidecar], {
-        env: { ...process.env, SDK_TEST_TAG: tag, SIDECAR_TEST_DIR: dir, SIDECAR_TEST_INDIRECT: indirect },
+        env: { ...process.env, SDK_TEST_TAG: tag, SIDECAR_TEST_DIR: dir, SIDECAR_TEST_INDIRECT: indirect, TETHER_PORT: String(port) },
         stdio: 'ignore', timeout: 30000,
       });
       assert.equal(r.status, 0);
@@ -116,5 +120,16 @@ for (const indirect of ['', '1']) {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
   });
 }

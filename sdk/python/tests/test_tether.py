@@ -4,6 +4,7 @@ loop, and the sidecar gone when tether dies."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -100,7 +101,9 @@ class TetherDeath(unittest.TestCase):
         for indirect in ("", "1"):
             with self.subTest(indirect=indirect), tempfile.TemporaryDirectory() as d:
                 tag = f"{self.id()}-{indirect}-{os.getpid()}"
-                env = dict(sidecar_env(tag, d), SIDECAR_TEST_INDIRECT=indirect)
+                # A port of its own, as tether would give: the sidecar's own
+                # default (8000) may be taken by a suite running alongside.
+                env = dict(sidecar_env(tag, d), SIDECAR_TEST_INDIRECT=indirect, TETHER_PORT=str(free_port()))
                 subprocess.run([sys.executable, os.path.join(HERE, "middle.py"), sys.executable,
                                 os.path.join(HERE, "sync_sidecar.py")], env=env, check=True,
                                stdout=subprocess.DEVNULL, timeout=30)
@@ -113,6 +116,12 @@ class TetherDeath(unittest.TestCase):
                     self.assertLess(time.monotonic(), deadline, "no stop within 10s of tether's death")
                     time.sleep(0.05)
                 no_leftovers(self, tag)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":
