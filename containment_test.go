@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -226,22 +227,7 @@ func startHost(t *testing.T, mode Containment, watcher bool, descendants ...stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := host.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		host.Process.Kill()
-		host.Wait()
-		killLeftovers(t)
-	})
-	lines := make(chan string, 8)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	lines := startHostLines(t, host, out)
 	timeout := time.After(20 * time.Second)
 	for {
 		select {
@@ -348,6 +334,30 @@ func killLeftovers(t *testing.T) {
 	}
 }
 
+// startHostLines starts host, whose output pipe is out, kills it and what
+// is left of its tree when t ends, and returns out's lines as they come
+// (closed at its end).
+func startHostLines(t *testing.T, host *exec.Cmd, out io.Reader) <-chan string {
+	t.Helper()
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		host.Process.Kill()
+		host.Wait()
+		killLeftovers(t)
+	})
+	lines := make(chan string, 64)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return lines
+}
+
 // python3Shim stands first on PATH for the README's program: the python3
 // it runs starts a grandchild and a setsid'd grandchild, then becomes the
 // real python3 with the same arguments, so the sidecar has a tree.
@@ -395,22 +405,7 @@ func TestREADMEHostKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := host.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		host.Process.Kill()
-		host.Wait()
-		killLeftovers(t)
-	})
-	lines := make(chan string, 64)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(logs)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	lines := startHostLines(t, host, logs)
 	for answered, timeout := false, time.After(60*time.Second); !answered; {
 		select {
 		case l, ok := <-lines:

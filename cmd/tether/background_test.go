@@ -74,20 +74,7 @@ func TestBackgroundUse(t *testing.T) {
 		if out, err := bg(t, "", "--exit-with-parent=false").CombinedOutput(); err != nil {
 			t.Fatalf("sh: %v %s", err, out)
 		}
-		defer proctest.KillTagged(proctest.Tag(t))
-		tetherPid := 0
-		for deadline := time.Now().Add(20 * time.Second); tetherPid == 0 || !hasSleep(t); time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("no tether with a running sleep: tagged %v", proctest.Tagged(proctest.Tag(t)))
-			}
-			tetherPid = pidWithComm(t, "tether")
-		}
-		time.Sleep(2 * time.Second) // long enough for an exit-with-parent stop to have acted
-		if proctest.Zombie(tetherPid) || !hasSleep(t) {
-			t.Fatal("tether --exit-with-parent=false stopped although nothing asked it to")
-		}
-		syscall.Kill(tetherPid, syscall.SIGTERM)
-		proctest.NoLeftovers(t, 15*time.Second)
+		keepsRunningUntilTERM(t, func() string { return fmt.Sprint("tagged ", proctest.Tagged(proctest.Tag(t))) })
 	})
 }
 
@@ -102,6 +89,28 @@ func TestAdoptedAtStart(t *testing.T) {
 			t.Errorf("adoptedAtStart(%d, %s) = %v, want %v", c.ppid, c.goos, got, c.want)
 		}
 	}
+}
+
+// keepsRunningUntilTERM waits for a tether tagged for t with its sleep
+// sidecar running, checks that both still run two seconds later (long
+// enough for an exit-with-parent stop to have acted), then sends tether
+// SIGTERM and requires that nothing is left. describe adds to a failure.
+func keepsRunningUntilTERM(t *testing.T, describe func() string) {
+	t.Helper()
+	defer proctest.KillTagged(proctest.Tag(t))
+	tetherPid := 0
+	for deadline := time.Now().Add(20 * time.Second); tetherPid == 0 || !hasSleep(t); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no tether with a running sleep sidecar; %s", describe())
+		}
+		tetherPid = pidWithComm(t, "tether")
+	}
+	time.Sleep(2 * time.Second)
+	if proctest.Zombie(tetherPid) || !hasSleep(t) {
+		t.Fatalf("tether stopped although nothing asked it to; %s", describe())
+	}
+	syscall.Kill(tetherPid, syscall.SIGTERM)
+	proctest.NoLeftovers(t, 15*time.Second)
 }
 
 func hasSleep(t *testing.T) bool { return pidWithComm(t, "sleep") != 0 }
@@ -150,22 +159,10 @@ func TestServiceFiles(t *testing.T) {
 			if out, err := sh.CombinedOutput(); err != nil {
 				t.Fatalf("sh: %v %s", err, out)
 			}
-			defer proctest.KillTagged(proctest.Tag(t))
-			tetherPid := 0
-			for deadline := time.Now().Add(20 * time.Second); tetherPid == 0 || !hasSleep(t); time.Sleep(20 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					out, _ := os.ReadFile(filepath.Join(dir, "out"))
-					t.Fatalf("no tether with a running sidecar; its output: %s", out)
-				}
-				tetherPid = pidWithComm(t, "tether")
-			}
-			time.Sleep(2 * time.Second)
-			if proctest.Zombie(tetherPid) || !hasSleep(t) {
+			keepsRunningUntilTERM(t, func() string {
 				out, _ := os.ReadFile(filepath.Join(dir, "out"))
-				t.Fatalf("the service's tether did not keep running; its output: %s", out)
-			}
-			syscall.Kill(tetherPid, syscall.SIGTERM)
-			proctest.NoLeftovers(t, 15*time.Second)
+				return "its output: " + string(out)
+			})
 			out, _ := os.ReadFile(filepath.Join(dir, "out"))
 			if !strings.Contains(string(out), "stopped") {
 				t.Errorf("tether's text output does not say the sidecar stopped:\n%s", out)

@@ -106,11 +106,8 @@ func TestRestartThenEveryStop(t *testing.T) {
 func pidOf(t *testing.T, comm string) int {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, pid := range proctest.Tagged(proctest.Tag(t)) {
-			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-			if strings.TrimSpace(string(b)) == comm {
-				return pid
-			}
+		if pid := pidWithComm(t, comm); pid != 0 {
+			return pid
 		}
 	}
 	t.Fatalf("no %s process", comm)
