@@ -237,29 +237,13 @@ func (l *loop) giveUp(cause error, tail []string) (again bool) {
 func (l *loop) backoff(ctx context.Context, delay time.Duration) (again bool) {
 	t := time.NewTimer(delay)
 	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			return true
-		case <-ctx.Done():
-			l.stopped()
-			return false
-		case <-l.s.kills:
-			l.stopped()
-			return false
-		case c := <-l.s.cmds:
-			switch c.kind {
-			case cmdStop:
-				l.stopWaiters = append(l.stopWaiters, c)
-				l.stopped()
-				return false
-			case cmdRestart, cmdStart:
-				l.fails = 0
-				l.startWaiters = append(l.startWaiters, c)
-				return true
-			}
-		}
+	switch waitBetween(l, ctx, t.C) {
+	case betweenStopped:
+		return false
+	case betweenAsked:
+		l.fails = 0
 	}
+	return true
 }
 
 // roomForAttempt holds the next attempt back while maxQueuedEvents of the
@@ -270,26 +254,40 @@ func (l *loop) backoff(ctx context.Context, delay time.Duration) (again bool) {
 // backoff wait.
 func (l *loop) roomForAttempt(ctx context.Context) (again bool) {
 	for l.q.eventsWaiting() >= maxQueuedEvents {
-		select {
-		case <-l.q.eventRoom:
-		case <-ctx.Done():
-			l.stopped()
+		if waitBetween(l, ctx, l.q.eventRoom) == betweenStopped {
 			return false
-		case <-l.s.kills:
-			l.stopped()
-			return false
-		case c := <-l.s.cmds:
-			switch c.kind {
-			case cmdStop:
-				l.stopWaiters = append(l.stopWaiters, c)
-				l.stopped()
-				return false
-			case cmdRestart, cmdStart:
-				l.startWaiters = append(l.startWaiters, c)
-			}
 		}
 	}
 	return true
+}
+
+// betweenEnd says how a wait between two attempts ended.
+type betweenEnd int
+
+const (
+	betweenWoke    betweenEnd = iota // what it waited for came
+	betweenAsked                     // a Restart or Start came, now in startWaiters
+	betweenStopped                   // a stop, a kill or ctx ended supervision: stopped
+)
+
+// waitBetween waits for wake between two attempts while it takes the
+// requests that may come meanwhile (backoff's and roomForAttempt's one
+// select).
+func waitBetween[T any](l *loop, ctx context.Context, wake <-chan T) betweenEnd {
+	select {
+	case <-wake:
+		return betweenWoke
+	case <-ctx.Done():
+	case <-l.s.kills:
+	case c := <-l.s.cmds:
+		if c.kind != cmdStop {
+			l.startWaiters = append(l.startWaiters, c) // cmdRestart, cmdStart
+			return betweenAsked
+		}
+		l.stopWaiters = append(l.stopWaiters, c)
+	}
+	l.stopped()
+	return betweenStopped
 }
 
 // park waits in a terminal state, for Hold. It reports true when a Start or
