@@ -159,8 +159,10 @@ func demoSidecar(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		io.WriteString(w, "ok\n")
 	})}
-	go srv.Serve(ln)
+	// Said before serving, so the line is in the pipe before any probe
+	// can succeed.
 	fmt.Fprintf(stdout, "serving http://%s/healthz (role this attempt: %s)\n", ln.Addr(), role)
+	go srv.Serve(ln)
 
 	var act <-chan time.Time
 	switch role {
