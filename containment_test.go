@@ -253,7 +253,7 @@ func startHost(t *testing.T, mode Containment, watcher bool, descendants ...stri
 
 // When the host is killed with SIGKILL, its watcher kills the whole tree —
 // setsid'd and double-forked descendants and a fork loop included — and
-// goes itself, within a second, in every mode.
+// goes itself, in every mode (well within a second when the machine is idle).
 func TestContainmentHostKilled(t *testing.T) {
 	t.Parallel()
 	for _, mode := range append(fullModes, ContainmentGroup) {
@@ -275,7 +275,9 @@ func TestContainmentHostKilled(t *testing.T) {
 			}
 			host.Process.Signal(syscall.SIGKILL)
 			host.Wait()
-			proctest.NoLeftovers(t, time.Second)
+			// Well under a second on an idle machine; the margin is for
+			// a loaded one.
+			proctest.NoLeftovers(t, 5*time.Second)
 		})
 	}
 }
