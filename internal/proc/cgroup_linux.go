@@ -30,11 +30,12 @@ import (
 // every other member, so that a setsid'd descendant also gets the chance to
 // stop cleanly.
 type cgroup struct {
-	dir    string // the attempt's cgroup directory
-	rel    string // the same cgroup as /proc/PID/cgroup names it
-	noKill bool   // no cgroup.kill: kill member by member
-	fd     int    // the directory, open until the child has started; -1 after
-	pgid   int    // the child's process group, set once it runs
+	dir    string    // the attempt's cgroup directory
+	rel    string    // the same cgroup as /proc/PID/cgroup names it
+	noKill bool      // no cgroup.kill: kill member by member
+	fd     int       // the directory, open until the child has started; -1 after
+	pgid   int       // the child's process group, set once it runs
+	v1     *v1Limits // the limits cgroup v2 could not take, or nil
 }
 
 // newCgroup creates attempt id's cgroup, or returns an error matching
@@ -153,7 +154,29 @@ func (c *cgroup) alive(killing bool) bool {
 
 func (c *cgroup) release() bool {
 	c.closeFD()
-	return removeCgroup(c.dir)
+	gone := removeCgroup(c.dir)
+	if c.v1 != nil {
+		gone = c.v1.release() && gone
+	}
+	return gone
+}
+
+// aroundFork runs start, which forks the child: inside the attempt's v1
+// cgroups when it has some.
+func (c *cgroup) aroundFork(start func() error) error {
+	if c.v1 == nil {
+		return start()
+	}
+	return c.v1.aroundFork(start)
+}
+
+// limitsVia names what enforces the limits when it is not cgroup v2 alone:
+// "v1:memory,pids" for those controllers of cgroup v1.
+func (c *cgroup) limitsVia() string {
+	if c.v1 == nil {
+		return ""
+	}
+	return "v1:" + strings.Join(c.v1.controllers, ",")
 }
 
 // staleSweeps remembers when each parent cgroup was last swept of dead
@@ -247,9 +270,13 @@ func killCgroup(dir string) {
 }
 
 // cgroupPopulated reports whether a live process is in the cgroup dir or
-// below it. A cgroup that cannot be read counts as empty.
+// below it. A cgroup that cannot be read counts as empty. A cgroup v1 (no
+// cgroup.events) is populated when any cgroup.procs of its tree lists one.
 func cgroupPopulated(dir string) bool {
 	b, err := os.ReadFile(filepath.Join(dir, "cgroup.events"))
+	if errors.Is(err, os.ErrNotExist) {
+		return len(cgroupProcs(dir)) > 0
+	}
 	if err != nil {
 		return false
 	}
@@ -395,45 +422,61 @@ const cgroupLimitPeriod = 100000
 
 // applyLimits writes l into the attempt's cgroup, enabling the controllers
 // it needs in the parent's cgroup.subtree_control first when they are not.
-// An error matches ErrUnavailable and says which limit cannot be had, and
-// why.
-func (c *cgroup) applyLimits(l Limits) error {
+// It returns the limits it could not apply (none: the zero Limits) and why.
+func (c *cgroup) applyLimits(a Attr, l Limits) (rest Limits, why string) {
 	type setting struct {
 		controller, file, value string
+		clear                   func(*Limits)
 	}
 	var want []setting
 	if l.MemoryBytes > 0 {
-		want = append(want, setting{"memory", "memory.max", strconv.FormatInt(l.MemoryBytes, 10)})
+		want = append(want, setting{"memory", "memory.max", strconv.FormatInt(l.MemoryBytes, 10), func(l *Limits) { l.MemoryBytes = 0 }})
 	}
 	if l.CPUPercent > 0 {
-		want = append(want, setting{"cpu", "cpu.max", fmt.Sprintf("%d %d", l.CPUPercent*cgroupLimitPeriod/100, cgroupLimitPeriod)})
+		want = append(want, setting{"cpu", "cpu.max", fmt.Sprintf("%d %d", l.CPUPercent*cgroupLimitPeriod/100, cgroupLimitPeriod), func(l *Limits) { l.CPUPercent = 0 }})
 	}
 	if l.Pids > 0 {
-		want = append(want, setting{"pids", "pids.max", strconv.Itoa(l.Pids)})
+		want = append(want, setting{"pids", "pids.max", strconv.Itoa(l.Pids), func(l *Limits) { l.Pids = 0 }})
 	}
 	parent := filepath.Dir(c.dir)
+	var missing []string
+	rest = l
 	for _, w := range want {
+		if a.noV2Controllers {
+			missing = append(missing, w.controller)
+			continue
+		}
 		if _, err := os.Stat(filepath.Join(c.dir, w.file)); err != nil {
 			// Not delegated to our cgroup's children yet: ask for it.
 			_ = os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte("+"+w.controller), 0)
 		}
 		if err := os.WriteFile(filepath.Join(c.dir, w.file), []byte(w.value), 0); err != nil {
-			have, _ := os.ReadFile(filepath.Join(parent, "cgroup.controllers"))
-			why := fmt.Sprintf("%s needs the %s controller of cgroup v2, which %s does not give its cgroups (controllers there: %q)",
-				w.file, w.controller, parent, strings.TrimSpace(string(have)))
-			return unavailable(ModeCgroup, why, err)
+			missing = append(missing, w.controller)
+			continue
+		}
+		w.clear(&rest)
+		if w.controller == "memory" {
+			// Past the limit the tree is OOM-killed, not swapped
+			// out: swap would let it take the machine down slowly
+			// instead.
+			_ = os.WriteFile(filepath.Join(c.dir, "memory.swap.max"), []byte("0"), 0)
 		}
 	}
-	if l.MemoryBytes > 0 {
-		// Past the limit the tree is OOM-killed, not swapped out: swap
-		// would let it take the machine down slowly instead.
-		_ = os.WriteFile(filepath.Join(c.dir, "memory.swap.max"), []byte("0"), 0)
+	if len(missing) == 0 {
+		return Limits{}, ""
 	}
-	return nil
+	have, _ := os.ReadFile(filepath.Join(parent, "cgroup.controllers"))
+	return rest, fmt.Sprintf("cgroup v2 at %s does not give its cgroups the %s controller (controllers there: %q)",
+		parent, strings.Join(missing, ", "), strings.TrimSpace(string(have)))
 }
 
-// oomKilled reports whether memory.events counts an OOM kill in the cgroup.
+// oomKilled reports whether the kernel counts an OOM kill in the cgroup:
+// memory.events, or the v1 memory cgroup's memory.oom_control when the
+// memory limit is there.
 func (c *cgroup) oomKilled() bool {
+	if c.v1 != nil && c.v1.memDir != "" {
+		return c.v1.oomKilled()
+	}
 	b, err := os.ReadFile(filepath.Join(c.dir, "memory.events"))
 	if err != nil {
 		return false

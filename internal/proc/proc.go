@@ -37,8 +37,10 @@ type Attr struct {
 	Limits Limits
 
 	// Test knobs, zero in production.
-	noCgroupKill bool   // act as if the kernel had no cgroup.kill (before 5.14)
-	cgroupParent string // create attempt cgroups here instead of in the host's
+	noCgroupKill    bool   // act as if the kernel had no cgroup.kill (before 5.14)
+	cgroupParent    string // create attempt cgroups here instead of in the host's
+	noV2Controllers bool   // act as if cgroup v2 gave no memory, cpu or pids controller (a hybrid layout)
+	noCgroupV1      bool   // act as if no cgroup v1 hierarchy could be used (v1 is not delegated to users)
 }
 
 // ErrGroupGone reports that a signal found no process left to deliver to.

@@ -67,7 +67,9 @@ func tunePipe(f *os.File) {
 
 // newLimitedCgroup is the container of an attempt with limits: only a
 // cgroup can enforce them, so ModeAuto takes no fallback, and ModeGroup and
-// ModeSubreaper cannot have them.
+// ModeSubreaper cannot have them. What the attempt's cgroup v2 cannot take
+// (a hybrid layout binds memory, cpu and pids to v1 hierarchies) goes to
+// cgroup v1.
 func newLimitedCgroup(a Attr, id string) (container, error) {
 	switch a.Containment {
 	case ModeGroup, ModeSubreaper:
@@ -77,9 +79,13 @@ func newLimitedCgroup(a Attr, id string) (container, error) {
 	if err != nil {
 		return nil, limitsUnavailable(ModeCgroup, a.Limits, "they need a writable cgroup v2", err)
 	}
-	if err := c.applyLimits(a.Limits); err != nil {
+	rest, why := c.applyLimits(a, a.Limits)
+	if rest.IsZero() {
+		return c, nil
+	}
+	if c.v1, err = newV1Limits(a, id, rest); err != nil {
 		c.release()
-		return nil, err
+		return nil, limitsUnavailable(ModeCgroup, rest, why+"; nor can cgroup v1 (it needs root)", err)
 	}
 	return c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -84,7 +85,7 @@ func (s *sysGroup) start(g *Group, a Attr) error {
 		// should the host die in between, the tag and the cgroup are
 		// enough to find everything.
 		s.watchErr = host.watch.watch(s.id, watchEntry{cgroup: cg})
-		err := cmd.Start()
+		err := startIn(c, cmd)
 		if err != nil && a.Containment == ModeAuto && c != nil && c.mode() == ModeCgroup && a.Limits.IsZero() {
 			// Starting into the cgroup may be what failed (clone3
 			// without CLONE_INTO_CGROUP before Linux 5.7, a cgroup
@@ -107,6 +108,20 @@ func (s *sysGroup) start(g *Group, a Attr) error {
 		}
 		return nil
 	}
+}
+
+// A forkWrapper is a container that must act around the fork itself (cgroup
+// v1 limits: see v1Limits).
+type forkWrapper interface {
+	aroundFork(start func() error) error
+}
+
+// startIn starts cmd, through c's aroundFork when it has one.
+func startIn(c container, cmd *exec.Cmd) error {
+	if w, ok := c.(forkWrapper); ok {
+		return w.aroundFork(cmd.Start)
+	}
+	return cmd.Start()
 }
 
 func (s *sysGroup) signal(g *Group, sig os.Signal) error {
@@ -197,10 +212,14 @@ func (s *sysGroup) mode() string {
 	if s.c != nil {
 		m = s.c.mode()
 	}
-	if s.watchErr != nil {
-		return m.String() + "+no-watcher"
+	name := m.String()
+	if l, ok := s.c.(interface{ limitsVia() string }); ok && l.limitsVia() != "" {
+		name += "+" + l.limitsVia()
 	}
-	return m.String() + "+watcher"
+	if s.watchErr != nil {
+		return name + "+no-watcher"
+	}
+	return name + "+watcher"
 }
 
 func (s *sysGroup) watcherErr() error { return s.watchErr }
