@@ -85,7 +85,9 @@ type Event struct {
 	Port int // spawned: the attempt's port, or 0
 
 	// Containment names how the attempt's tree is held (spawned): "cgroup",
-	// "subreaper" or "group" on unix, followed by "+watcher" when a watcher
+	// "subreaper" or "group" on unix, then "+v1:" and the controllers when
+	// limits are enforced through cgroup v1 (a hybrid layout:
+	// "cgroup+v1:memory,pids+watcher"), followed by "+watcher" when a watcher
 	// process will empty it should the host die, or by "+no-watcher" when
 	// none will (an error event matching ErrNoWatcher then says why, and
 	// what would fix it); "job-object" on Windows, where the kernel does the

@@ -466,8 +466,12 @@ func (c *cgroup) applyLimits(a Attr, l Limits) (rest Limits, why string) {
 		return Limits{}, ""
 	}
 	have, _ := os.ReadFile(filepath.Join(parent, "cgroup.controllers"))
-	return rest, fmt.Sprintf("cgroup v2 at %s does not give its cgroups the %s controller (controllers there: %q)",
-		parent, strings.Join(missing, ", "), strings.TrimSpace(string(have)))
+	noun := "controller"
+	if len(missing) > 1 {
+		noun += "s"
+	}
+	return rest, fmt.Sprintf("cgroup v2 at %s does not give its cgroups the %s %s (controllers there: %q)",
+		parent, strings.Join(missing, ", "), noun, strings.TrimSpace(string(have)))
 }
 
 // oomKilled reports whether the kernel counts an OOM kill in the cgroup:

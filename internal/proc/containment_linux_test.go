@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -620,5 +621,233 @@ func TestLimitsNeedCgroup(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(notCgroup); len(ents) != 0 {
 		t.Errorf("left %v behind", ents)
+	}
+}
+
+// v1Available reports whether this machine has cgroup v1 hierarchies for
+// memory, cpu and pids that we may write (root on a hybrid or v1 layout).
+func v1Available() bool {
+	hier, err := v1Hierarchies()
+	if err != nil || os.Geteuid() != 0 {
+		return false
+	}
+	for _, ctl := range []string{"memory", "cpu", "pids"} {
+		if !slices.ContainsFunc(hier, func(h v1Hierarchy) bool { return slices.Contains(h.controllers, ctl) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// v1CgroupOf returns the cgroup v1 path of process or thread file
+// (/proc/PID/cgroup) for controller.
+func v1CgroupOf(t *testing.T, file, controller string) string {
+	t.Helper()
+	paths, err := v1Paths(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return paths[controller]
+}
+
+// launcherThreadsOutside fails t if a thread of this process is still in
+// an attempt's cgroup v1: the launcher threads must go back after a fork.
+func launcherThreadsOutside(t *testing.T) {
+	t.Helper()
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, task := range tasks {
+		b, _ := os.ReadFile("/proc/self/task/" + task.Name() + "/cgroup")
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if !strings.HasPrefix(line, "0::") && strings.Contains(line, "tether-") {
+				t.Errorf("thread %s stayed in an attempt's cgroup: %s", task.Name(), line)
+			}
+		}
+	}
+}
+
+// Where the attempt's cgroup v2 cannot take a limit (a hybrid layout, here
+// forced), the limit goes to cgroup v1: the child is born in the attempt's
+// v1 cgroups (the launcher thread enters them around the fork and leaves),
+// the limits are written there, the containment says so, and the v1
+// cgroups are removed with the attempt.
+func TestLimitsCgroupV1(t *testing.T) {
+	t.Parallel()
+	if !cgroupAvailable() || !v1Available() {
+		t.Skip("needs a writable cgroup v2 and cgroup v1 hierarchies for memory, cpu and pids (root on a hybrid layout, as CI's machine)")
+	}
+	l := NewLauncher()
+	defer l.Close()
+	lim := Limits{MemoryBytes: 64 << 20, CPUPercent: 150, Pids: 30}
+	g := startTree(t, l, Attr{Limits: lim, noV2Controllers: true}, "group", "setsid")
+	if m := g.Mode(); !strings.HasPrefix(m, "cgroup+v1:memory,cpu,pids+") {
+		t.Errorf("mode %q, want cgroup+v1:memory,cpu,pids+…", m)
+	}
+	launcherThreadsOutside(t)
+	c := g.sys.c.(*cgroup)
+	want := map[string]map[string]string{
+		"memory": {"memory.limit_in_bytes": "67108864"},
+		"cpu":    {"cpu.cfs_quota_us": "150000", "cpu.cfs_period_us": "100000"},
+		"pids":   {"pids.max": "30"},
+	}
+	var dirs []string
+	for _, d := range c.v1.dirs {
+		dirs = append(dirs, d.dir)
+		for _, ctl := range d.hierarchy.controllers {
+			for file, value := range want[ctl] {
+				if b, err := os.ReadFile(d.dir + "/" + file); strings.TrimSpace(string(b)) != value {
+					t.Errorf("%s/%s = %q, %v; want %s", d.dir, file, b, err, value)
+				}
+			}
+		}
+	}
+	for _, pid := range append(tagged(t), g.Pid()) {
+		for _, ctl := range []string{"memory", "cpu", "pids"} {
+			if p := v1CgroupOf(t, "/proc/"+strconv.Itoa(pid)+"/cgroup", ctl); !strings.HasSuffix(p, "/tether-"+g.sys.id) {
+				t.Errorf("process %d is in %s cgroup %q, want the attempt's", pid, ctl, p)
+			}
+		}
+	}
+	if err := g.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, g)
+	g.Release()
+	for _, d := range dirs {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left after release: %v", d, err)
+		}
+	}
+}
+
+// Through cgroup v1, pids.max holds a fork loop at the limit (the child was
+// born inside: no fork escaped in a race), and a limit of one process is
+// two only while the launcher thread forks from inside.
+func TestPidsMaxCgroupV1(t *testing.T) {
+	t.Parallel()
+	if !cgroupAvailable() || !v1Available() {
+		t.Skip("needs a writable cgroup v2 and a cgroup v1 pids hierarchy (root on a hybrid layout, as CI's machine)")
+	}
+	l := NewLauncher()
+	defer l.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	sh, _ := exec.LookPath("sh")
+	g, err := l.Start(Attr{Path: sh, Args: []string{"sh", "-c", `echo up; b() { sleep 30 & b; }; b`}, Env: append(os.Environ(), tagOf(t)),
+		Stderr: w, Stdout: w, Limits: Limits{Pids: 12}, noV2Controllers: true})
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go g.Wait()
+	t.Cleanup(func() { g.Kill(); waitGone(t, g); g.Release(); killTagged(t) })
+	r.SetReadDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(r)
+	if line, err := br.ReadString('\n'); line != "up\n" {
+		t.Fatalf("said %q, %v", line, err)
+	}
+	peak := 0
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		peak = max(peak, len(tagged(t)))
+	}
+	if peak > 12 || peak < 6 {
+		t.Errorf("peak %d processes, want at most 12 (and the loop to have reached near it)", peak)
+	}
+	if line, _ := br.ReadString('\n'); !strings.Contains(line, "fork") {
+		t.Errorf("the shell said %q, want that it cannot fork", line)
+	}
+
+	one, err := l.Start(Attr{Path: sh, Args: []string{"sh", "-c", "exit 7"}, Limits: Limits{Pids: 1}, noV2Controllers: true})
+	if err != nil {
+		t.Fatalf("pids 1: %v", err)
+	}
+	if b, _ := os.ReadFile(one.sys.c.(*cgroup).v1.dirs[0].dir + "/pids.max"); strings.TrimSpace(string(b)) != "1" {
+		t.Errorf("pids 1: pids.max %q after the fork", b)
+	}
+	st, err := one.Wait()
+	if err != nil || st.ExitCode() != 7 {
+		t.Errorf("pids 1: %v, %v; want exit 7", st, err)
+	}
+	one.Release()
+	launcherThreadsOutside(t)
+}
+
+// Where neither cgroup v2 nor v1 can take a limit (a user's hybrid layout:
+// v1 is not delegated; both forced here), the attempt does not start: the
+// error names the limits and why, and nothing is left behind.
+func TestLimitsWithoutCgroupV1(t *testing.T) {
+	t.Parallel()
+	if !cgroupAvailable() {
+		t.Skip("no writable cgroup v2 here (TestLimitsNeedCgroup covers that)")
+	}
+	parentDir, _, err := hostCgroup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := parentDir + "/tether-test-" + strconv.Itoa(os.Getpid()) + "-nov1"
+	if err := os.Mkdir(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer removeCgroup(parent)
+	l := NewLauncher()
+	defer l.Close()
+	g, err := l.Start(Attr{Path: "/proc/self/exe", Limits: Limits{MemoryBytes: 64 << 20, Pids: 20}, cgroupParent: parent, noV2Controllers: true, noCgroupV1: true})
+	if err == nil {
+		g.Kill()
+		g.Wait()
+		g.Release()
+		t.Fatal("started without its limits")
+	}
+	for _, want := range []string{"memory 67108864 bytes, pids 20", "does not give its cgroups the memory, pids controllers", "nor can cgroup v1"} {
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), want) {
+			t.Errorf("start = %v, want ErrUnavailable saying %q", err, want)
+		}
+	}
+	ents, _ := os.ReadDir(parent)
+	if slices.ContainsFunc(ents, os.DirEntry.IsDir) {
+		t.Errorf("left a cgroup behind: %v", ents)
+	}
+	launcherThreadsOutside(t)
+}
+
+// Empty v1 cgroups left by a host that died are removed by the next host
+// that uses the hierarchy; a live host's are left alone.
+func TestStaleCgroupsV1Removed(t *testing.T) {
+	t.Parallel()
+	if !cgroupAvailable() || !v1Available() {
+		t.Skip("needs a writable cgroup v2 and a cgroup v1 pids hierarchy (root on a hybrid layout, as CI's machine)")
+	}
+	hier, _ := v1Hierarchies()
+	h := hier[slices.IndexFunc(hier, func(h v1Hierarchy) bool { return slices.Contains(h.controllers, "pids") })]
+	parent, err := h.dirOf(v1CgroupOf(t, "/proc/self/cgroup", "pids"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("/bin/true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := parent + "/tether-" + strconv.Itoa(dead.Process.Pid) + ".gone"
+	live := parent + "/tether-" + strconv.Itoa(os.Getppid()) + ".alive"
+	for _, d := range []string{stale, live} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer unix.Rmdir(live)
+	defer unix.Rmdir(stale)
+	staleSweeps.mu.Lock()
+	delete(staleSweeps.last, parent) // another test may have swept it just now
+	staleSweeps.mu.Unlock()
+	l := NewLauncher()
+	defer l.Close()
+	startTree(t, l, Attr{Limits: Limits{Pids: 50}, noV2Controllers: true})
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale cgroup %s not removed: %v", stale, err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live host's cgroup was removed: %v", err)
 	}
 }

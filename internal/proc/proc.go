@@ -140,7 +140,9 @@ func (g *Group) Release() { g.sys.release() }
 func (g *Group) OOMKilled() bool { return g.sys.oomKilled() }
 
 // Mode names the containment in use for this group: "cgroup", "subreaper"
-// or "group" on unix, followed by "+watcher" when a watcher process will
+// or "group" on unix, then "+v1:" and the controllers when limits are
+// enforced through cgroup v1 ("cgroup+v1:memory,pids"), followed by
+// "+watcher" when a watcher process will
 // empty the unit should the host die ("cgroup+watcher"), or by "+no-watcher"
 // when none will (WatcherErr says why); "job-object" on Windows.
 func (g *Group) Mode() string { return g.sys.mode() }
