@@ -111,7 +111,7 @@ func TestPidsMaxForkBomb(t *testing.T) {
 	t.Parallel()
 	cgroupLimitsOr(t, "pids")
 	rec := newRecorder()
-	spec := Spec{Command: "sh", Args: []string{"-c", `echo up; b() { sleep 30 & b; }; b`},
+	spec := Spec{Command: "sh", Args: []string{"-c", `echo up; (b() { sleep 30 & b; }; b); exec sleep 30`},
 		PidsMax: 20, Restart: RestartNever, Env: []string{proctest.Env(t)}}
 	s := &Supervisor{Spec: spec, OnEvent: rec.on}
 	start(t, s)

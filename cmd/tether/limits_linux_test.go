@@ -38,7 +38,7 @@ func TestRunPidsMax(t *testing.T) {
 		t.Skip("limits need root on a hybrid cgroup layout, and a delegated cgroup v2 otherwise; CI runs as root")
 	}
 	p := startTether(t, "", "run", "--pids-max", "20", "--cpu-max", "50", "--restart", "never", "--",
-		"sh", "-c", `echo up; b() { sleep 30 & b; }; b`)
+		"sh", "-c", `echo up; (b() { sleep 30 & b; }; b); exec sleep 30`)
 	sp, _ := p.waitKind(20*time.Second, 0, "spawned")
 	if c := sp.str("containment"); !limitedContainment.MatchString(c) {
 		t.Errorf("spawned with containment %q, want %v", c, limitedContainment)
