@@ -38,7 +38,7 @@ type sysGroup struct {
 	job     windows.Handle // 0 before start and after release
 	pid     uint32         // the child's pid: also its console process group id
 	console bool           // the child shares the host's console
-	limits  Limits
+	notices *jobNotices    // the job's notifications, with a memory limit; else nil
 }
 
 var (
@@ -55,7 +55,6 @@ var (
 )
 
 func (s *sysGroup) start(cmd *exec.Cmd, limits Limits) error {
-	s.limits = limits
 	job, err := newKillOnCloseJob(limits)
 	if err != nil {
 		return err
@@ -63,6 +62,12 @@ func (s *sysGroup) start(cmd *exec.Cmd, limits Limits) error {
 	s.mu.Lock()
 	s.job = job
 	s.mu.Unlock()
+	if limits.MemoryBytes > 0 {
+		// Before the child is in the job: no notification is missed.
+		if s.notices, err = watchJobNotices(job, s.killForMemory); err != nil {
+			return limitsUnavailable(ModeAuto, limits, "the job's memory-limit notification cannot be had", err)
+		}
+	}
 
 	s.console = hasConsole()
 	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: winCreationFlags(s.console)}
@@ -224,6 +229,9 @@ func (s *sysGroup) activeLocked() bool {
 }
 
 func (s *sysGroup) release() {
+	if s.notices != nil {
+		s.notices.close() // first: its goroutine may be waiting for s.mu
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.job != 0 {
@@ -265,19 +273,20 @@ func setJobCPURate(job windows.Handle, percent int) error {
 	return err
 }
 
-// oomKilled reports whether the job's memory use reached its limit: past it,
-// the job object refuses allocations and the process that asked fails.
+// oomKilled reports whether the job notified that it passed its memory
+// limit (JOB_OBJECT_MSG_JOB_MEMORY_LIMIT), which killForMemory answered by
+// killing the tree.
 func (s *sysGroup) oomKilled() bool {
+	return s.notices != nil && s.notices.sawMemoryLimit()
+}
+
+// killForMemory kills the tree of a job that passed its memory limit: past
+// it the job refuses allocations, and a process that survives the refusal
+// would run on crippled, where Linux kills it.
+func (s *sysGroup) killForMemory() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.limits.MemoryBytes <= 0 || s.job == 0 {
-		return false
+	if s.job != 0 {
+		_ = windows.TerminateJobObject(s.job, 1)
 	}
-	var info windows.JOBOBJECT_EXTENDED_LIMIT_INFORMATION
-	if err := windows.QueryInformationJobObject(s.job, windows.JobObjectExtendedLimitInformation,
-		uintptr(unsafe.Pointer(&info)), uint32(unsafe.Sizeof(info)), nil); err != nil {
-		return false
-	}
-	const slack = 1 << 20 // an allocation that would pass the limit is refused whole
-	return int64(info.PeakJobMemoryUsed)+slack >= s.limits.MemoryBytes
 }

@@ -85,6 +85,23 @@ func winHelper(mode string) int {
 		fmt.Println("child", g.Pid())
 		time.Sleep(5 * time.Minute)
 		return 0
+	case "hog":
+		// Allocate and touch 16 MiB at a time, up to 256 MiB; a refused
+		// allocation is survived (a process that handles it), which
+		// only a kill ends.
+		var hog [][]byte
+		for len(hog) < 16 {
+			b, err := allocTouched(16 << 20)
+			if err != nil {
+				fmt.Println("refused", err)
+				break
+			}
+			hog = append(hog, b)
+			time.Sleep(10 * time.Millisecond)
+		}
+		fmt.Println("holding", len(hog)*16, "MiB")
+		time.Sleep(5 * time.Minute)
+		return 0
 	case "break":
 		c := make(chan os.Signal, 1)
 		signal.Notify(c, os.Interrupt)
@@ -106,10 +123,32 @@ var (
 // wine_get_version.
 func underWine() bool { return procWineGetVersion.Find() == nil }
 
+// allocTouched commits n bytes with VirtualAlloc, as the Go runtime would
+// (but returning the refusal rather than crashing), and touches every page.
+func allocTouched(n int) ([]byte, error) {
+	p, err := windows.VirtualAlloc(0, uintptr(n), windows.MEM_COMMIT|windows.MEM_RESERVE, windows.PAGE_READWRITE)
+	if err != nil {
+		return nil, err
+	}
+	// Memory outside Go's heap: the address converts without the GC's
+	// concern (vet's uintptr rule is for Go memory).
+	b := unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&p))), n)
+	for i := 0; i < n; i += 4096 {
+		b[i] = 1
+	}
+	return b, nil
+}
+
 // startHelper starts the test binary as helper mode in a job and returns
 // the group and the lines it prints. The group is killed and released at the
 // end of the test.
 func startHelper(t *testing.T, mode string) (*Group, <-chan string) {
+	t.Helper()
+	return startLimitedHelper(t, mode, Limits{})
+}
+
+// startLimitedHelper is startHelper with limits on the job.
+func startLimitedHelper(t *testing.T, mode string, limits Limits) (*Group, <-chan string) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -125,6 +164,7 @@ func startHelper(t *testing.T, mode string) (*Group, <-chan string) {
 		Env:    append(os.Environ(), winHelperEnv+"="+mode),
 		Stdout: w,
 		Stderr: w,
+		Limits: limits,
 	})
 	w.Close()
 	if err != nil {
@@ -534,5 +574,80 @@ func TestWindowsCtrlBreakStopsChild(t *testing.T) {
 	}
 	if ps.ExitCode() != 3 {
 		t.Errorf("exit code %d, want 3 (the helper's after an interrupt)", ps.ExitCode())
+	}
+}
+
+// With a memory limit the job's notifications are read from a completion
+// port: its NEW_PROCESS notification for the child arrives, and a
+// JOB_OBJECT_MSG_JOB_MEMORY_LIMIT (posted here as the kernel would) kills
+// the tree and makes OOMKilled true. Without a memory limit there is no
+// port and OOMKilled is false.
+func TestWindowsJobNotices(t *testing.T) {
+	t.Parallel()
+	g, lines := startLimitedHelper(t, "tree", Limits{MemoryBytes: 1 << 30})
+	gc := grandchildPid(t, lines)
+	hgc := openProcess(t, gc)
+	n := g.sys.notices
+	if n == nil {
+		t.Fatal("no notices with a memory limit")
+	}
+	for deadline := time.Now().Add(30 * time.Second); n.processes.Load() < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d NEW_PROCESS notifications in 30 s, want 2 (child and grandchild)", n.processes.Load())
+		}
+	}
+	if g.OOMKilled() {
+		t.Fatal("OOMKilled before any memory-limit notification")
+	}
+	if err := windows.PostQueuedCompletionStatus(n.port, jobMsgJobMemoryLimit, noticeKeyJob, nil); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := g.Wait()
+	if err != nil || ps.ExitCode() != 1 {
+		t.Fatalf("child after the notification: %v, %v; want killed with TerminateJobObject's 1", ps, err)
+	}
+	waitExited(t, hgc, "grandchild")
+	if !g.OOMKilled() {
+		t.Error("OOMKilled false after the memory-limit notification")
+	}
+	g.Release()
+	if !g.OOMKilled() {
+		t.Error("OOMKilled false after Release")
+	}
+
+	plain, _ := startHelper(t, "hello")
+	if plain.sys.notices != nil || plain.OOMKilled() {
+		t.Error("a job without a memory limit has notices or reports an OOM kill")
+	}
+	plain.Wait()
+}
+
+// A process that allocates past the job's memory limit is refused, the job
+// notifies, and the tree is killed: OOMKilled. Wine does not enforce job
+// memory limits, so there the hog is never refused: the test says so and
+// checks only that nothing is reported.
+func TestWindowsJobMemoryLimit(t *testing.T) {
+	t.Parallel()
+	g, lines := startLimitedHelper(t, "hog", Limits{MemoryBytes: 128 << 20})
+	done := make(chan struct{})
+	var code int
+	go func() { ps, _ := g.Wait(); code = ps.ExitCode(); close(done) }()
+	select {
+	case <-done:
+		if code != 1 || !g.OOMKilled() {
+			t.Errorf("exit code %d, OOMKilled %v; want 1 (the job's kill) and true", code, g.OOMKilled())
+		}
+	case l := <-lines:
+		if !underWine() {
+			t.Fatalf("the hog said %q and lives: the limit did not hold", l)
+		}
+		if g.OOMKilled() {
+			t.Errorf("OOMKilled with the hog %q", l)
+		}
+		t.Logf("Wine does not enforce the job memory limit: the hog said %q", l)
+		g.Kill()
+		<-done
+	case <-time.After(60 * time.Second):
+		t.Fatal("the hog neither finished nor was killed in 60 s")
 	}
 }
