@@ -592,9 +592,9 @@ func TestStaleCgroupsRemoved(t *testing.T) {
 	}
 }
 
-// Limits need a cgroup: auto without a writable one does not fall back to
-// an unbounded subreaper, and the forced non-cgroup modes refuse them. The
-// error names the limits and why.
+// Limits need a cgroup: auto without a writable cgroup v2 or v1 does not
+// fall back to an unbounded subreaper, and the forced non-cgroup modes
+// refuse them. The error names the limits and why.
 func TestLimitsNeedCgroup(t *testing.T) {
 	t.Parallel()
 	notCgroup := t.TempDir()
@@ -602,7 +602,7 @@ func TestLimitsNeedCgroup(t *testing.T) {
 	defer l.Close()
 	lim := Limits{MemoryBytes: 64 << 20, Pids: 20}
 	for _, a := range []Attr{
-		{Path: "/proc/self/exe", Limits: lim, cgroupParent: notCgroup},
+		{Path: "/proc/self/exe", Limits: lim, cgroupParent: notCgroup, noCgroupV1: true},
 		{Path: "/proc/self/exe", Limits: lim, Containment: ModeCgroup, cgroupParent: notCgroup},
 		{Path: "/proc/self/exe", Limits: lim, Containment: ModeSubreaper},
 		{Path: "/proc/self/exe", Limits: lim, Containment: ModeGroup},
@@ -849,5 +849,57 @@ func TestStaleCgroupsV1Removed(t *testing.T) {
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("a live host's cgroup was removed: %v", err)
+	}
+}
+
+// Auto without a writable cgroup v2 (a system with no cgroup2 mounted, here
+// a cgroup parent that is not a cgroup) but with cgroup v1 as root: the
+// subreaper holds the tree and cgroup v1 the limits; a fork loop stays at
+// pids.max, and the v1 cgroups go with the attempt.
+func TestLimitsSubreaperCgroupV1(t *testing.T) {
+	t.Parallel()
+	if !v1Available() {
+		t.Skip("needs cgroup v1 hierarchies for memory, cpu and pids (root on a hybrid or legacy layout, as CI's machine)")
+	}
+	l := NewLauncher()
+	defer l.Close()
+	g := startTree(t, l, Attr{Limits: Limits{MemoryBytes: 256 << 20, Pids: 12}, cgroupParent: t.TempDir()}, "setsid", "fork")
+	if m := g.Mode(); !strings.HasPrefix(m, "subreaper+v1:memory,pids+") {
+		t.Fatalf("mode %q, want subreaper+v1:memory,pids+…", m)
+	}
+	held := g.sys.c.(v1Held)
+	current := ""
+	for _, d := range held.v1.dirs {
+		if slices.Contains(d.hierarchy.controllers, "pids") {
+			current = d.dir + "/pids.current"
+		}
+	}
+	// The tree (Go processes: threads count) forks setsid'd sleepers every
+	// 10 ms, 60 of them, ignoring failures.
+	peak := 0
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		b, _ := os.ReadFile(current)
+		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		peak = max(peak, n)
+	}
+	if peak != 12 {
+		t.Errorf("peak %d tasks in the tree, want pids.max 12 reached and held", peak)
+	}
+	for _, pid := range tagged(t) {
+		if p := v1CgroupOf(t, "/proc/"+strconv.Itoa(pid)+"/cgroup", "pids"); !strings.HasSuffix(p, "/tether-"+g.sys.id) {
+			t.Errorf("process %d is in pids cgroup %q, want the attempt's", pid, p)
+		}
+	}
+	launcherThreadsOutside(t)
+	if err := g.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, g)
+	waitNoneTagged(t, 5*time.Second)
+	g.Release()
+	for _, d := range held.v1.dirs {
+		if _, err := os.Stat(d.dir); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left after release: %v", d.dir, err)
+		}
 	}
 }
