@@ -86,7 +86,7 @@ type Event struct {
 
 	// Containment names how the attempt's tree is held (spawned): "cgroup",
 	// "subreaper" or "group" on unix, then "+v1:" and the controllers when
-	// limits are enforced through cgroup v1 (a hybrid layout:
+	// limits are enforced through cgroup v1 (a hybrid or legacy layout:
 	// "cgroup+v1:memory,pids+watcher"), followed by "+watcher" when a watcher
 	// process will empty it should the host die, or by "+no-watcher" when
 	// none will (an error event matching ErrNoWatcher then says why, and

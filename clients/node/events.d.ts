@@ -17,7 +17,7 @@ export interface SpawnedEvent extends EventBase {
   event: "spawned";
   /** The attempt's port (--port). */
   port?: number;
-  /** How the attempt's tree is held (an addition to the contract's fields): cgroup, subreaper or group on unix, job-object on Windows, then, when limits are enforced through cgroup v1 (a hybrid layout), +v1: and those controllers (cgroup+v1:memory,pids), followed by +watcher when a watcher process empties it should tether be killed, or by +no-watcher when none does (an error event follows that says why and what would fix it). See docs/containment.md. */
+  /** How the attempt's tree is held (an addition to the contract's fields): cgroup, subreaper or group on unix, job-object on Windows, then, when limits are enforced through cgroup v1 (a hybrid or legacy layout), +v1: and those controllers (cgroup+v1:memory,pids), followed by +watcher when a watcher process empties it should tether be killed, or by +no-watcher when none does (an error event follows that says why and what would fix it). See docs/containment.md. */
   containment?: string;
   /** The process id of the attempt's child (null only in a status event, when none runs). */
   pid: number;
