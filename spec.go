@@ -135,26 +135,32 @@ type Spec struct {
 	Watchdog time.Duration
 
 	// MemoryMax, when positive, bounds the memory of the attempt's whole
-	// tree, in bytes: cgroup v2 memory.max (swap off) on Linux, the job
-	// object's job memory limit on Windows. A tree that passes it is
-	// killed (on Windows its allocations fail), its exited event has OOM
-	// set, and the restart policy applies.
+	// tree, in bytes: cgroup v2 memory.max (swap off) on Linux, or, where
+	// the memory controller is bound to cgroup v1 (a hybrid or legacy
+	// layout) and tether runs as root, v1's memory.limit_in_bytes; the
+	// job object's job memory limit on Windows. A tree that passes it is
+	// killed (on Windows its allocations fail, the job says so, and tether
+	// kills it), its exited event has OOM set, and the restart policy
+	// applies. Event.Containment ends in "+v1:…" when cgroup v1 holds
+	// limits.
 	//
 	// Where the containment in force cannot apply a limit (MemoryMax,
-	// CPUMax or PidsMax: no writable cgroup v2 with the controller, the
-	// subreaper or group mode, macOS), the attempt does not start:
+	// CPUMax or PidsMax: no cgroup with the controller that tether may
+	// write, the subreaper or group mode forced, macOS), the attempt does
+	// not start:
 	// supervision gives up (ErrGaveUp, with an error that names the limit
 	// and why) rather than run unbounded.
 	MemoryMax int64
 
 	// CPUMax, when positive, bounds the tree's CPU time in percent of one
-	// CPU (150 is one and a half): cgroup v2 cpu.max, or the job object's
-	// hard CPU rate cap.
+	// CPU (150 is one and a half): cgroup v2 cpu.max (v1
+	// cpu.cfs_quota_us), or the job object's hard CPU rate cap.
 	CPUMax int
 
 	// PidsMax, when positive, bounds how many processes the tree may have
-	// at once (on Linux tasks, threads included): cgroup v2 pids.max, or
-	// the job object's active process limit. A fork past it fails.
+	// at once (on Linux tasks, threads included): cgroup v2 (or v1)
+	// pids.max, or the job object's active process limit. A fork past it
+	// fails.
 	PidsMax int
 }
 

@@ -7,7 +7,8 @@ import (
 
 // Limits bound what one attempt's whole tree may use. A zero field means no
 // limit. They are enforced by the containment unit: a cgroup v2 on Linux
-// (memory.max, cpu.max, pids.max), the job object on Windows; a unit that
+// (memory.max, cpu.max, pids.max), or cgroup v1 for the controllers bound
+// to it (see v1Limits), the job object on Windows; a unit that
 // cannot enforce one makes Start fail with an error matching ErrUnavailable
 // that names the limit, rather than run without it.
 type Limits struct {
