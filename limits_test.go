@@ -127,15 +127,14 @@ func TestPidsMaxForkBomb(t *testing.T) {
 	proctest.NoLeftovers(t, 5*time.Second)
 }
 
-// A busy loop under CPUMax 5 is throttled by the kernel (cpu.stat's
-// nr_throttled) and gets no more than its 5 ms per 100 ms, with a period's
-// margin.
+// A busy loop under CPUMax 2 is throttled by the kernel (cpu.stat's
+// nr_throttled) and gets about its 2 ms per 100 ms.
 func TestCPUMaxThrottles(t *testing.T) {
 	t.Parallel()
 	cgroupLimitsOr(t, "cpu")
 	rec := newRecorder()
 	spec := Spec{Command: "sh", Args: []string{"-c", `echo up; while :; do :; done`},
-		CPUMax: 5, Restart: RestartNever, Env: []string{proctest.Env(t)}}
+		CPUMax: 2, Restart: RestartNever, Env: []string{proctest.Env(t)}}
 	s := &Supervisor{Spec: spec, OnEvent: rec.on}
 	start(t, s)
 	pid := rec.waitKind(t, 30*time.Second, EventSpawned).Pid
@@ -151,9 +150,15 @@ func TestCPUMaxThrottles(t *testing.T) {
 	time.Sleep(window)
 	used, wall := cpuTime(t, pid)-before, time.Since(t0)
 	// 5% of the wall time, plus one period's quota and a clock tick.
-	if limit := wall/20 + 15*time.Millisecond + 10*time.Millisecond; used > limit {
+	// 2% of the wall time, doubled for the scheduler's slack at period
+	// edges, plus clock ticks (the kernel counts CPU time in 10 ms). An
+	// unbounded loop gets all of a CPU on an idle machine; on one loaded
+	// far past its CPUs it may get little, which is why nr_throttled, not
+	// this bound, is what shows the quota.
+	if limit := 2*wall/50 + 30*time.Millisecond; used > limit {
 		t.Errorf("used %v of CPU in %v, want at most %v", used, wall, limit)
 	}
+	t.Logf("CPUMax 2: used %v of CPU in %v", used, wall)
 	s.Kill()
 	proctest.NoLeftovers(t, 5*time.Second)
 }
