@@ -3,6 +3,7 @@
 package tether_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -69,4 +70,41 @@ func ExampleSpec_readyInterval() {
 	}
 	fmt.Println(spec.Validate() == nil)
 	// Output: true
+}
+
+// Copy a sidecar's output to a log in bulk: OnOutput receives a read's
+// worth of lines at a time, and Bytes is what the sidecar wrote, newlines
+// included. The Output is valid only during the call: write it out (or
+// Clone it) before returning.
+func ExampleSupervisor_onOutput() {
+	var log bytes.Buffer
+	lines := 0
+	s := &tether.Supervisor{
+		Spec: tether.Spec{
+			Name:    "chatty",
+			Command: "sh",
+			Args:    []string{"-c", "for i in 1 2 3; do echo line $i; done; printf 'no newline'"},
+			Restart: tether.RestartNever,
+		},
+		OnOutput: func(o tether.Output) {
+			log.Write(o.Bytes())
+			lines += o.Len()
+		},
+		OnEvent: func(e tether.Event) { // every other event
+			if e.Kind == tether.EventExited {
+				fmt.Println("exited", e.Code)
+			}
+		},
+	}
+	if err := s.Run(context.Background()); err != nil {
+		fmt.Println("error:", err)
+	}
+	fmt.Printf("%d events\n%s\n", lines, log.String())
+	// Output:
+	// exited 0
+	// 4 events
+	// line 1
+	// line 2
+	// line 3
+	// no newline
 }

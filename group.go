@@ -41,6 +41,11 @@ type Group struct {
 	// Supervisor.OnEvent it must not wait for Run to return.
 	OnEvent func(Event)
 
+	// OnOutput, if not nil, receives every member's stdout and stderr
+	// events in place of OnEvent, a read at a time (Output.Name says
+	// whose), as Supervisor.OnOutput does.
+	OnOutput func(Output)
+
 	once    sync.Once
 	members []*member
 	byName  map[string]*member

@@ -319,6 +319,7 @@ func (r *groupRun) start(m *member) {
 	}
 	sup := &Supervisor{Spec: spec, Hold: true}
 	sup.OnEvent = r.onEvent(m, sup)
+	sup.OnOutput = r.group.OnOutput
 	if len(m.portDeps) > 0 {
 		sup.beforeSpawn = func(s *Spec) { r.fillPorts(m, spec, s) }
 	}

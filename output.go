@@ -21,6 +21,23 @@ const (
 	maxRead   = 256 << 10
 )
 
+// A read of at least handOver bytes that fills at least half the scratch
+// buffer (a flood) is not copied: the scratch buffer itself becomes the
+// batch's, and the reader reads on into another, one that OnOutput is done
+// with when there is one (see lineReader.free), else a new one.
+const handOver = 32 << 10
+
+// freeBuffers is how many buffers OnOutput is done with a reader keeps for
+// its next reads.
+const freeBuffers = 4
+
+// spare is a batch's scratch buffer and list of chunks, given back to its
+// reader once delivered, for its next reads.
+type spare struct {
+	buf    []byte
+	chunks []chunk
+}
+
 // chunk is one output event's bytes inside a batch's buffer.
 type chunk struct {
 	off, end int
@@ -37,6 +54,9 @@ type outBatch struct {
 	time    time.Time
 	buf     []byte
 	chunks  []chunk
+	// free, when set, takes buf back once its events are delivered to
+	// OnOutput (or to nobody): buf was a reader's scratch buffer.
+	free chan<- spare
 }
 
 // delivery is one item on the event queue: a single event, or a batch of
@@ -58,6 +78,10 @@ type lineReader struct {
 	onLine  func([]byte) // optional; sees every complete or partial chunk
 	tail    *tailRing    // optional; keeps the last chunks
 	pend    []byte       // the start of a line not yet ended
+	// free holds scratch buffers handed over with a batch and given back
+	// by the delivery goroutine; nil until the first is handed over.
+	free   chan spare
+	chunks []chunk // a list of chunks from free, not in use, or nil
 }
 
 // run reads until EOF, or until an interrupt (proc.InterruptRead) after
@@ -77,8 +101,18 @@ func (lr *lineReader) run() {
 		}
 		n, err := lr.r.Read(room)
 		if n > 0 {
-			lr.emit(bytes.Clone(scratch[:p+n]))
-			if n == len(room) && len(scratch) < maxRead {
+			filled := n == len(room)
+			if read := p + n; read >= handOver && 2*read >= len(scratch) {
+				// The next scratch is taken before this one is sent, so
+				// it is never the one lr.pend is left pointing into.
+				next := lr.nextScratch(len(scratch))
+				lr.emitOwned(scratch[:read], lr.free)
+				scratch = next
+			} else {
+				lr.dropFree()
+				lr.emit(bytes.Clone(scratch[:read]))
+			}
+			if filled && len(scratch) < maxRead {
 				scratch = make([]byte, 2*len(scratch))
 			}
 		}
@@ -106,10 +140,53 @@ func (lr *lineReader) run() {
 	}
 }
 
-// emit cuts buf into chunks, sends those it can, and keeps the rest
-// (an unfinished line shorter than MaxChunk) as pending.
-func (lr *lineReader) emit(buf []byte) {
-	chunks := make([]chunk, 0, 1+len(buf)/128)
+// nextScratch returns a scratch buffer of size bytes: one given back, or
+// a new one. A list of chunks given back with it is kept in lr.chunks.
+func (lr *lineReader) nextScratch(size int) []byte {
+	if lr.free == nil {
+		lr.free = make(chan spare, freeBuffers)
+	}
+	for {
+		select {
+		case sp := <-lr.free:
+			if lr.chunks == nil {
+				lr.chunks = sp.chunks
+			}
+			if cap(sp.buf) >= size {
+				return sp.buf[:size]
+			}
+		default:
+			return make([]byte, size)
+		}
+	}
+}
+
+// dropFree lets go of the buffers given back: reads are small again, and
+// an idle sidecar holds no more than its scratch buffer.
+func (lr *lineReader) dropFree() {
+	for lr.free != nil {
+		select {
+		case <-lr.free:
+		default:
+			return
+		}
+	}
+}
+
+// emit cuts buf, the reader's own copy, into chunks, sends those it can,
+// and keeps the rest (an unfinished line shorter than MaxChunk) as pending.
+func (lr *lineReader) emit(buf []byte) { lr.emitOwned(buf, nil) }
+
+// emitOwned is emit for a buf that free takes back, if not nil, once the
+// batch is delivered. lr.pend may be left pointing into buf: the reader
+// copies it out before it reads into a buffer taken from free again.
+func (lr *lineReader) emitOwned(buf []byte, free chan<- spare) {
+	var chunks []chunk
+	if free != nil && lr.chunks != nil {
+		chunks, lr.chunks = lr.chunks[:0], nil
+	} else {
+		chunks = make([]chunk, 0, 1+len(buf)/128)
+	}
 	start := 0
 	for {
 		i := bytes.IndexByte(buf[start:], '\n')
@@ -130,9 +207,12 @@ func (lr *lineReader) emit(buf []byte) {
 	}
 	lr.pend = buf[start:]
 	if len(chunks) == 0 {
+		if free != nil && cap(chunks) > 0 {
+			lr.chunks = chunks // not used after all
+		}
 		return
 	}
-	lr.q.pushOutput(&outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: buf, chunks: chunks})
+	lr.q.pushOutput(&outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: buf, chunks: chunks, free: free})
 	if lr.tail != nil {
 		lr.tail.add(buf, chunks)
 	}

@@ -34,6 +34,17 @@ type Supervisor struct {
 	// Status return at once and are safe to call from OnEvent.
 	OnEvent func(Event)
 
+	// OnOutput, if not nil, receives the stdout and stderr events in place
+	// of OnEvent: one Output per read of a pipe, holding every line the
+	// read completed. It is called on OnEvent's goroutine, in order with
+	// the other events, and with the same rules: the queue in front of it
+	// is bounded, nothing is dropped, and it must not wait for Stop or
+	// Restart. A host that copies or encodes output in bulk (a log file,
+	// an event stream) pays one call per read instead of one per line.
+	// Unlike an Event, the Output is valid only during the call (see
+	// Output.Clone).
+	OnOutput func(Output)
+
 	// Hold keeps Run going after the sidecar exited, gave up or was
 	// stopped, so that Start can begin it again; Run then returns only
 	// when ctx is done. Without Hold, Run returns when supervision ends.
@@ -145,8 +156,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	return err
 }
 
-// deliver hands queued events to OnEvent, or drops them when there is no
-// OnEvent (the output is still read, so the child never blocks).
+// deliver hands queued events to OnEvent, and output to OnOutput when it
+// is set, or drops them when there is no hook for them (the output is
+// still read, so the child never blocks).
 func (s *Supervisor) deliver(name string, q *eventQueue, done chan<- struct{}) {
 	defer close(done)
 	for {
@@ -157,11 +169,18 @@ func (s *Supervisor) deliver(name string, q *eventQueue, done chan<- struct{}) {
 		if d.st != nil {
 			s.status.Store(d.st)
 		}
-		if s.OnEvent == nil {
+		switch {
+		case d.out == nil:
+			if s.OnEvent != nil {
+				s.OnEvent(d.ev)
+			}
 			continue
-		}
-		if d.out == nil {
-			s.OnEvent(d.ev)
+		case s.OnOutput != nil:
+			s.OnOutput(outputOf(name, d.out))
+			d.out.giveBack()
+			continue
+		case s.OnEvent == nil:
+			d.out.giveBack()
 			continue
 		}
 		b := d.out

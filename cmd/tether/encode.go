@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,19 +22,33 @@ const (
 	recStopping                // an orderly stop of the sidecar began; reason
 	recStopped                 // the last event of a sidecar; ev.Code is tether's status
 	recStatus                  // the answer to a status command; status
+	recOutput                  // a read's worth of stdout or stderr events; out
+	recEncoded                 // output events already encoded as NDJSON; encoded
 )
 
-// record is one event on its way to stdout. For recStopping, recStopped and
-// recStatus only ev.Time, ev.Name and (stopped) ev.Code are used.
+// record is one event on its way to stdout, or (recOutput) the output
+// events of one read. For recStopping, recStopped and recStatus only
+// ev.Time, ev.Name and (stopped) ev.Code are used; for recOutput only out.
 type record struct {
-	kind   recKind
-	reason string         // recStopping: signal, stdin, parent or command
-	status *tether.Status // recStatus
-	ev     tether.Event
+	kind    recKind
+	out     tether.Output  // recOutput (a clone: the record's own)
+	encoded []byte         // recEncoded: whole NDJSON lines, from an outputBuffers
+	reason  string         // recStopping: signal, stdin, parent or command
+	status  *tether.Status // recStatus
+	ev      tether.Event
 }
 
-// size is what the record weighs in the event queue's byte budget.
-func (r *record) size() int { return len(r.ev.Data) + 128 }
+// size is what the record weighs in the event queue's byte budget: the
+// bytes it holds, and a little for itself.
+func (r *record) size() int {
+	switch r.kind {
+	case recOutput:
+		return len(r.out.Bytes()) + 128
+	case recEncoded:
+		return len(r.encoded) + 128
+	}
+	return len(r.ev.Data) + 128
+}
 
 // encoder turns records into NDJSON lines by appending to a byte slice. It is
 // written by hand, not with encoding/json, because it sits on the output path
@@ -46,14 +62,24 @@ type encoder struct {
 	// The last name looked up, and its field.
 	lastNameText string
 	lastName     []byte
+	prefix       []byte // appendOutput's fields common to a read's lines
 }
 
-// newEncoder returns an encoder with empty caches.
+// newEncoder returns an encoder with empty caches. The zero encoder works
+// as well.
 func newEncoder() *encoder { return &encoder{names: make(map[string][]byte)} }
 
 // append appends r as one JSON object and a newline. Fields come in a fixed
-// order: time, name, event, pid, attempt, then the kind's own fields.
+// order: time, name, event, pid, attempt, then the kind's own fields. An
+// output record (recOutput) is appended whole, one line per event.
 func (e *encoder) append(b []byte, r *record) []byte {
+	switch r.kind {
+	case recOutput:
+		b, _ = e.appendOutput(b, &r.out, 0, math.MaxInt)
+		return b
+	case recEncoded:
+		return append(b, r.encoded...)
+	}
 	ev := &r.ev
 	b = append(b, '{')
 	b = append(b, e.timeField(ev.Time)...)
@@ -72,14 +98,25 @@ func (e *encoder) append(b []byte, r *record) []byte {
 		return append(appendStatus(b, r.status), "}\n"...)
 	}
 	b = appendKind(b, ev.Kind)
-	if ev.Pid != 0 {
+	b = appendIDs(b, ev.Pid, ev.Attempt)
+	return append(appendEventFields(b, ev), "}\n"...)
+}
+
+// appendIDs appends `,"pid":…,"attempt":…`, leaving out a zero one.
+func appendIDs(b []byte, pid, attempt int) []byte {
+	if pid != 0 {
 		b = append(b, `,"pid":`...)
-		b = strconv.AppendInt(b, int64(ev.Pid), 10)
+		b = strconv.AppendInt(b, int64(pid), 10)
 	}
-	if ev.Attempt != 0 {
+	if attempt != 0 {
 		b = append(b, `,"attempt":`...)
-		b = strconv.AppendInt(b, int64(ev.Attempt), 10)
+		b = strconv.AppendInt(b, int64(attempt), 10)
 	}
+	return b
+}
+
+// appendEventFields appends the fields of ev's kind, after the attempt.
+func appendEventFields(b []byte, ev *tether.Event) []byte {
 	switch ev.Kind {
 	case tether.EventSpawned:
 		if ev.Port != 0 {
@@ -91,17 +128,7 @@ func (e *encoder) append(b []byte, r *record) []byte {
 			b = appendString(b, ev.Containment)
 		}
 	case tether.EventStdout, tether.EventStderr:
-		if utf8.Valid(ev.Data) {
-			b = append(b, `,"line":`...)
-			b = appendValidBytes(b, ev.Data)
-		} else {
-			b = append(b, `,"data":"`...)
-			b = base64.StdEncoding.AppendEncode(b, ev.Data)
-			b = append(b, '"')
-		}
-		if ev.Partial {
-			b = append(b, `,"partial":true`...)
-		}
+		b = appendChunk(append(b, ','), ev.Data, ev.Partial)
 	case tether.EventReady:
 		b = append(b, `,"after_ms":`...)
 		b = strconv.AppendInt(b, ev.After.Milliseconds(), 10)
@@ -110,28 +137,7 @@ func (e *encoder) append(b []byte, r *record) []byte {
 		b = strconv.AppendInt(b, int64(ev.Failures), 10)
 		b = appendErr(b, ev.Err)
 	case tether.EventExited:
-		b = append(b, `,"code":`...)
-		if ev.Signal != "" || ev.Code < 0 {
-			b = append(b, "null"...)
-		} else {
-			b = strconv.AppendInt(b, int64(ev.Code), 10)
-		}
-		b = append(b, `,"signal":`...)
-		if ev.Signal == "" {
-			b = append(b, "null"...)
-		} else {
-			b = appendString(b, ev.Signal)
-		}
-		b = append(b, `,"uptime_ms":`...)
-		b = strconv.AppendInt(b, ev.Uptime.Milliseconds(), 10)
-		b = append(b, `,"expected":`...)
-		b = strconv.AppendBool(b, ev.Expected)
-		if !ev.Expected {
-			b = appendTail(b, ev.Tail)
-		}
-		if ev.OOM {
-			b = append(b, `,"oom":true`...)
-		}
+		b = appendExited(b, ev)
 	case tether.EventRestarting:
 		b = append(b, `,"delay_ms":`...)
 		b = strconv.AppendInt(b, ev.Delay.Milliseconds(), 10)
@@ -150,7 +156,110 @@ func (e *encoder) append(b []byte, r *record) []byte {
 			b = appendErr(b, ev.Err)
 		}
 	}
-	return append(b, "}\n"...)
+	return b
+}
+
+// appendExited appends the fields of an exited event.
+func appendExited(b []byte, ev *tether.Event) []byte {
+	b = append(b, `,"code":`...)
+	if ev.Signal != "" || ev.Code < 0 {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendInt(b, int64(ev.Code), 10)
+	}
+	b = append(b, `,"signal":`...)
+	if ev.Signal == "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, ev.Signal)
+	}
+	b = append(b, `,"uptime_ms":`...)
+	b = strconv.AppendInt(b, ev.Uptime.Milliseconds(), 10)
+	b = append(b, `,"expected":`...)
+	b = strconv.AppendBool(b, ev.Expected)
+	if !ev.Expected {
+		b = appendTail(b, ev.Tail)
+	}
+	if ev.OOM {
+		b = append(b, `,"oom":true`...)
+	}
+	return b
+}
+
+// appendOutput appends the events of o from event i on, one NDJSON line
+// each, and stops once b holds limit bytes or more (it appends at least
+// one event when one is left). It returns b and the first event not
+// appended. Every line of o starts with the same fields, from the time to
+// the attempt: they are encoded once per call.
+func (e *encoder) appendOutput(b []byte, o *tether.Output, i, limit int) ([]byte, int) {
+	e.prefix = append(e.prefix[:0], '{')
+	e.prefix = append(e.prefix, e.timeField(o.Time)...)
+	e.prefix = append(e.prefix, e.nameField(o.Name)...)
+	e.prefix = append(e.prefix, `"event":`...)
+	e.prefix = appendKind(e.prefix, o.Kind)
+	e.prefix = append(appendIDs(e.prefix, o.Pid, o.Attempt), ',')
+	if limit == math.MaxInt && i == 0 { // all of o: room for its plain lines
+		b = slices.Grow(b, len(o.Bytes())+o.Len()*(len(e.prefix)+len(`"line":"",}`+"\n")))
+	}
+	for n := o.Len(); i < n; {
+		data, partial := o.Chunk(i)
+		b = append(b, e.prefix...)
+		b = append(appendChunk(b, data, partial), "}\n"...)
+		i++
+		if len(b) >= limit {
+			break
+		}
+	}
+	return b, i
+}
+
+// appendChunk appends the fields of one chunk of output: `"line":"…"`
+// when data is valid UTF-8, else `"data":"…"` in base64, so that every
+// byte is kept; then `,"partial":true` when it is partial.
+func appendChunk(b, data []byte, partial bool) []byte {
+	var ok bool
+	if b, ok = appendLine(b, data); !ok {
+		b = append(b, `"data":"`...)
+		b = base64.StdEncoding.AppendEncode(b, data)
+		b = append(b, '"')
+	}
+	if partial {
+		b = append(b, `,"partial":true`...)
+	}
+	return b
+}
+
+// appendLine appends `"line":"…"` for data in one pass that both checks
+// that it is UTF-8 and escapes it, eight bytes at a time through plain
+// ASCII. When data is not valid UTF-8 it returns b as it was and false.
+func appendLine(b, data []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, `"line":"`...)
+	run := 0 // data[run:i] is safe and not yet appended
+	for i := 0; i < len(data); {
+		for i+8 <= len(data) && plainASCII8(binary.LittleEndian.Uint64(data[i:])) {
+			i += 8
+		}
+		if i >= len(data) {
+			break
+		}
+		c := data[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				return b[:start], false
+			}
+			i += size
+			continue
+		}
+		if !jsonSafe(c) {
+			b = appendEscaped(append(b, data[run:i]...), c)
+			run = i + 1
+		}
+		i++
+	}
+	b = append(b, data[run:]...)
+	return append(b, '"'), true
 }
 
 // appendTail appends `,"tail":[…]`, an empty list for nil.
@@ -231,6 +340,9 @@ func (e *encoder) nameField(name string) []byte {
 	}
 	f, ok := e.names[name]
 	if !ok {
+		if e.names == nil {
+			e.names = make(map[string][]byte)
+		}
 		f = append([]byte(`"name":`), appendString(nil, name)...)
 		f = append(f, ',')
 		if len(e.names) < 1024 {
@@ -336,34 +448,10 @@ func appendEscaped(b []byte, c byte) []byte {
 	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 }
 
-// appendValidBytes is appendValidString for the output path: it finds
-// runs of safe bytes eight at a time.
-func appendValidBytes(b, s []byte) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		for i+8 <= len(s) && !needsEscape8(binary.LittleEndian.Uint64(s[i:])) {
-			i += 8
-		}
-		if i >= len(s) {
-			break
-		}
-		c := s[i]
-		if jsonSafe(c) {
-			continue
-		}
-		b = appendEscaped(append(b, s[start:i]...), c)
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// needsEscape8 reports whether one of the eight bytes of x may need
-// escaping: a control character, a quote or a backslash. It may say yes
-// for bytes that need none (the caller then looks byte by byte), never no
-// for bytes that do.
-func needsEscape8(x uint64) bool {
+// plainASCII8 reports whether the eight bytes of x are all ASCII that goes
+// into a JSON string as it is: none at or above 0x80, none below 0x20, no
+// quote, no backslash.
+func plainASCII8(x uint64) bool {
 	const (
 		ones = 0x0101010101010101
 		high = 0x8080808080808080
@@ -371,5 +459,5 @@ func needsEscape8(x uint64) bool {
 	less := (x - ones*0x20) &^ x                         // a byte below 0x20
 	quote := ((x ^ ones*'"') - ones) &^ (x ^ ones*'"')   // a byte equal to "
 	slash := ((x ^ ones*'\\') - ones) &^ (x ^ ones*'\\') // a byte equal to \
-	return (less|quote|slash)&high != 0
+	return (x|less|quote|slash)&high == 0
 }

@@ -216,7 +216,7 @@ func TestWriterFlushesWhenIdle(t *testing.T) {
 	w := &countingWriter{}
 	done := make(chan struct{})
 	go func() {
-		writeEvents(q, w, jsonFormat{enc: newEncoder()}, func(error) {})
+		writeEvents(q, w, jsonFormat{enc: newEncoder()}, nil, func(error) {})
 		close(done)
 	}()
 	// One event alone is flushed at once.

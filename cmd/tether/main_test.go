@@ -96,6 +96,14 @@ func helperMain(mode string, args []string) {
 			fmt.Fprintf(w, "%s%d\n", args[0], i)
 		}
 		w.Flush()
+	case "flood": // args[0] bytes of 100-byte lines, written 64 KiB at a time
+		n, _ := strconv.Atoi(args[0])
+		line := []byte(strings.Repeat("x", 99) + "\n")
+		w := bufio.NewWriterSize(os.Stdout, 64<<10)
+		for written := 0; written+len(line) <= n; written += len(line) {
+			w.Write(line)
+		}
+		w.Flush()
 	case "cat": // copy stdin to stdout, then wait to be stopped
 		fmt.Println("up")
 		io.Copy(os.Stdout, os.Stdin)

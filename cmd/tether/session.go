@@ -28,6 +28,9 @@ type session struct {
 	// outputs holds, by sidecar name, where output goes besides its
 	// events (openLogs); read-only once the group runs.
 	outputs map[string]*sidecarOutput
+	// encoded, when the output is NDJSON, holds the buffers output events
+	// are encoded into (onOutput); nil otherwise. Set before the group runs.
+	encoded *outputBuffers
 
 	// viewTitle is what the live view (--ui) says it shows, after "tether".
 	viewTitle string
@@ -48,7 +51,7 @@ func newSession(sidecars []*sidecarConfig, pc *procConfig, stdin io.Reader, stdo
 		stdin: stdin, stdout: stdout, stderr: stderr, proc: pc, sidecars: sidecars,
 		byName: make(map[string]*sidecarConfig), events: newEventQueue(),
 	}
-	s.group = &tether.Group{OnEvent: s.onEvent}
+	s.group = &tether.Group{OnEvent: s.onEvent, OnOutput: s.onOutput}
 	for _, sc := range sidecars {
 		s.byName[sc.name] = sc
 		m := tether.Member{Spec: sc.spec, DependsOn: sc.dependsOn}
@@ -92,6 +95,29 @@ func (s *session) onEvent(ev tether.Event) {
 	if ev.Kind == tether.EventSpawned && s.onSpawned != nil {
 		s.onSpawned(ev.Name, ev)
 	}
+}
+
+// onOutput queues a read's worth of a sidecar's output for stdout, as one
+// record, after appending it to the sidecar's log file; with
+// --output-events=false the log file alone has it. Like onEvent's output
+// events, it waits while the queue is full. It runs on the sidecar's
+// delivery goroutine, one per sidecar, several at once.
+func (s *session) onOutput(o tether.Output) {
+	if out := s.outputs[o.Name]; out != nil {
+		if out.log != nil {
+			out.log.add(o.Bytes(), true) // newlines included: added as they are
+		}
+		if out.noEvents {
+			return
+		}
+	}
+	if s.encoded == nil { // text, or the live view: formatted by the writer
+		s.events.Push(record{kind: recOutput, out: o.Clone()})
+		return
+	}
+	// NDJSON: encoded here, on the sidecar's own delivery goroutine, while
+	// o is valid; the writer only writes.
+	s.events.Push(record{kind: recEncoded, encoded: s.encoded.encode(s.encoded.get(), &o)})
 }
 
 // run supervises until every sidecar has ended, and returns tether's exit
@@ -219,6 +245,8 @@ func (s *session) startWriter(view *liveView) (writerDone, broken chan struct{})
 	}
 	if output == "text" {
 		f = newTextFormat(s.names(), isTerminal(s.stdout) && !noColor()).withSidecars(s.sidecars)
+	} else if view == nil {
+		s.encoded = newOutputBuffers()
 	}
 	broken = make(chan struct{}, 1)
 	writerDone = make(chan struct{})
@@ -228,7 +256,7 @@ func (s *session) startWriter(view *liveView) (writerDone, broken chan struct{})
 			view.run(s.events, s.stderr)
 			return
 		}
-		writeEvents(s.events, s.stdout, f, func(err error) {
+		writeEvents(s.events, s.stdout, f, s.encoded, func(err error) {
 			fmt.Fprintf(s.stderr, "tether: cannot write events to stdout (%v): stopping everything, as if tether's parent had gone\n", err)
 			broken <- struct{}{}
 		})

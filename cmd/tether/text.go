@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,11 @@ type jsonFormat struct{ enc *encoder }
 
 // format appends r as one NDJSON line.
 func (f jsonFormat) format(b []byte, r *record) []byte { return f.enc.append(b, r) }
+
+// formatOutput appends o's events from i on, one NDJSON line each.
+func (f jsonFormat) formatOutput(b []byte, o *tether.Output, i, limit int) ([]byte, int) {
+	return f.enc.appendOutput(b, o, i, limit)
+}
 
 // textFormat writes records for people: a sidecar's output as
 //
@@ -174,8 +180,26 @@ func (f *textFormat) paint(b []byte, code, s string) []byte {
 	return append(b, ansiReset...)
 }
 
-// format appends r as a line for people, or nothing for a state change.
+// formatOutput appends o's events from i on, one line each.
+func (f *textFormat) formatOutput(b []byte, o *tether.Output, i, limit int) ([]byte, int) {
+	for n := o.Len(); i < n; {
+		r := record{ev: o.Event(i)}
+		b = f.format(b, &r)
+		i++
+		if len(b) >= limit {
+			break
+		}
+	}
+	return b, i
+}
+
+// format appends r as a line for people, or nothing for a state change;
+// an output record, one line for each of its events.
 func (f *textFormat) format(b []byte, r *record) []byte {
+	if r.kind == recOutput {
+		b, _ = f.formatOutput(b, &r.out, 0, math.MaxInt)
+		return b
+	}
 	ev := &r.ev
 	if !f.prefaced {
 		b = f.preface(b, ev.Time)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -97,7 +98,7 @@ func feedView(q *eventQueue, p *tea.Program) {
 	for {
 		batch, closed := q.Take(nil)
 		if len(batch) > 0 {
-			p.Send(recordsMsg(batch))
+			p.Send(recordsMsg(eachEvent(batch)))
 		}
 		if closed {
 			p.Send(endMsg{})
@@ -107,6 +108,25 @@ func feedView(q *eventQueue, p *tea.Program) {
 			<-q.Ready()
 		}
 	}
+}
+
+// eachEvent returns records with every output record replaced by a
+// record for each of its events, as the view shows them one by one.
+func eachEvent(records []record) []record {
+	if !slices.ContainsFunc(records, func(r record) bool { return r.kind == recOutput }) {
+		return records
+	}
+	var out []record
+	for _, r := range records {
+		if r.kind != recOutput {
+			out = append(out, r)
+			continue
+		}
+		for i := range r.out.Len() {
+			out = append(out, record{ev: r.out.Event(i)})
+		}
+	}
+	return out
 }
 
 // send queues one command for the session; false when too many wait.
