@@ -639,6 +639,26 @@ func v1Available() bool {
 	return true
 }
 
+// needHybrid skips t unless this machine has a writable cgroup v2 and, as
+// root, cgroup v1 hierarchies for memory, cpu and pids: a hybrid layout.
+func needHybrid(t *testing.T) {
+	t.Helper()
+	if !cgroupAvailable() || !v1Available() {
+		skipOrFailInCI(t, "needs a writable cgroup v2 and cgroup v1 hierarchies for memory, cpu and pids (root on a hybrid layout)")
+	}
+}
+
+// skipOrFailInCI skips t, or fails it in CI, which runs as root on a
+// machine with a hybrid layout: there these tests must run, not pass by
+// skipping.
+func skipOrFailInCI(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI: " + why)
+	}
+	t.Skip(why)
+}
+
 // v1CgroupOf returns the cgroup v1 path of process or thread file
 // (/proc/PID/cgroup) for controller.
 func v1CgroupOf(t *testing.T, file, controller string) string {
@@ -672,9 +692,7 @@ func launcherThreadsOutside(t *testing.T) {
 // cgroups are removed with the attempt.
 func TestLimitsCgroupV1(t *testing.T) {
 	t.Parallel()
-	if !cgroupAvailable() || !v1Available() {
-		t.Skip("needs a writable cgroup v2 and cgroup v1 hierarchies for memory, cpu and pids (root on a hybrid layout, as CI's machine)")
-	}
+	needHybrid(t)
 	l := NewLauncher()
 	defer l.Close()
 	lim := Limits{MemoryBytes: 64 << 20, CPUPercent: 150, Pids: 30}
@@ -724,9 +742,7 @@ func TestLimitsCgroupV1(t *testing.T) {
 // two only while the launcher thread forks from inside.
 func TestPidsMaxCgroupV1(t *testing.T) {
 	t.Parallel()
-	if !cgroupAvailable() || !v1Available() {
-		t.Skip("needs a writable cgroup v2 and a cgroup v1 pids hierarchy (root on a hybrid layout, as CI's machine)")
-	}
+	needHybrid(t)
 	l := NewLauncher()
 	defer l.Close()
 	r, w, err := os.Pipe()
@@ -816,9 +832,7 @@ func TestLimitsWithoutCgroupV1(t *testing.T) {
 // that uses the hierarchy; a live host's are left alone.
 func TestStaleCgroupsV1Removed(t *testing.T) {
 	t.Parallel()
-	if !cgroupAvailable() || !v1Available() {
-		t.Skip("needs a writable cgroup v2 and a cgroup v1 pids hierarchy (root on a hybrid layout, as CI's machine)")
-	}
+	needHybrid(t)
 	hier, _ := v1Hierarchies()
 	h := hier[slices.IndexFunc(hier, func(h v1Hierarchy) bool { return slices.Contains(h.controllers, "pids") })]
 	parent, err := h.dirOf(v1CgroupOf(t, "/proc/self/cgroup", "pids"))
@@ -859,7 +873,7 @@ func TestStaleCgroupsV1Removed(t *testing.T) {
 func TestLimitsSubreaperCgroupV1(t *testing.T) {
 	t.Parallel()
 	if !v1Available() {
-		t.Skip("needs cgroup v1 hierarchies for memory, cpu and pids (root on a hybrid or legacy layout, as CI's machine)")
+		skipOrFailInCI(t, "needs cgroup v1 hierarchies for memory, cpu and pids (root on a hybrid or legacy layout)")
 	}
 	l := NewLauncher()
 	defer l.Close()
