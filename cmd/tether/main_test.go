@@ -519,7 +519,9 @@ func tetherExec(t testing.TB, dir, stdin string, args ...string) (string, string
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	runBounded(t, cmd, 30*time.Second, &errb)
+	// A bound against hangs, not a speed check: a loaded machine needs
+	// tens of seconds for the biggest streams.
+	runBounded(t, cmd, 90*time.Second, &errb)
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
 }
 

@@ -37,10 +37,10 @@ func TestNodeExample(t *testing.T) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(40 * time.Second):
+	case <-time.After(90 * time.Second):
 		cmd.Process.Kill()
 		<-done
-		t.Fatalf("the example did not finish in 40s:\n%s", out)
+		t.Fatalf("the example did not finish in 90s:\n%s", out)
 	}
 	if err != nil || !strings.Contains(string(out), `"ok":true`) {
 		t.Fatalf("example failed (%v):\n%s", err, out)

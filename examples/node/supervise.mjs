@@ -90,7 +90,7 @@ const timer = setTimeout(() => {
   console.error('timed out; saw:', seen.join(', '));
   tether.kill('SIGKILL');
   process.exit(1);
-}, 20000);
+}, 60000); // generous: two Node starts on a busy machine can take seconds each
 
 tether.on('exit', (code, signal) => {
   clearTimeout(timer);
