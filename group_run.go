@@ -164,13 +164,6 @@ func (g *Group) Run(ctx context.Context) error {
 	g.beganAt.Store(&now)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r := &groupRun{group: g, ctx: runCtx}
-	for _, m := range g.members {
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			r.writeLoop(m)
-		}()
-	}
 	r.reconcile()
 	ctxDone := ctx.Done()
 	var batch []groupMessage
@@ -542,8 +535,12 @@ func (r *groupRun) request(req memberRequest) error {
 		if sup == nil || m.phase != phaseLive {
 			return notRunningError(m.name)
 		}
-		if !m.writes.put(req.data) {
+		ok, startWriter := m.writes.put(req.data)
+		if !ok {
 			return fmt.Errorf("more than %d bytes or %d writes are waiting to be written to %s; it does not read its input", GroupMaxWrite, GroupMaxWrites, m.name)
+		}
+		if startWriter {
+			r.startWriter(m)
 		}
 	}
 	return nil

@@ -28,6 +28,10 @@ type inItem struct {
 // inbox holds the data of Write calls on their way to a member's standard
 // input, in order, so that a member that does not read its input holds up
 // nobody. Its bounds count the write being carried out too.
+//
+// A writeLoop runs only while the inbox holds something: the put that finds
+// none running starts one, and it returns once the inbox is empty (a
+// thousand members that are never written to cost no goroutine).
 type inbox struct {
 	mu       sync.Mutex
 	items    []inItem
@@ -35,26 +39,29 @@ type inbox struct {
 	bytes    int     // of items and inFlight
 	epoch    int     // bumped when writes are given up
 	closed   bool
-	wake     chan struct{}
+	writing  bool // a writeLoop runs
 }
 
-func newInbox() *inbox { return &inbox{wake: make(chan struct{}, 1)} }
+func newInbox() *inbox { return &inbox{} }
 
-// put queues p, reporting false when the inbox is closed or full.
-func (b *inbox) put(p []byte) bool {
+// put queues p, reporting false when the inbox is closed or full, and
+// whether the caller must start a writeLoop (none runs).
+func (b *inbox) put(p []byte) (ok, startWriter bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed || b.bytes+len(p) > GroupMaxWrite || len(b.items) >= GroupMaxWrites {
-		return false
+		return false, false
 	}
 	b.items = append(b.items, inItem{data: p, epoch: b.epoch})
 	b.bytes += len(p)
-	notify(b.wake)
-	return true
+	startWriter = !b.writing
+	b.writing = true
+	return true, startWriter
 }
 
 // putBarrier queues d behind the writes waiting now, reporting false when
-// none waits (d can act at once).
+// none waits (d can act at once). When one waits, a writeLoop runs, and
+// it reaches d.
 func (b *inbox) putBarrier(d *deferredRequest) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -62,30 +69,23 @@ func (b *inbox) putBarrier(d *deferredRequest) bool {
 		return false
 	}
 	b.items = append(b.items, inItem{barrier: d, epoch: b.epoch})
-	notify(b.wake)
 	return true
 }
 
-// next takes the next item, waiting for one; ok is false once the inbox is
-// closed.
+// next takes the next item for the writeLoop; ok is false, and the
+// writeLoop must return, once the inbox is empty or closed.
 func (b *inbox) next() (it inItem, ok bool) {
-	for {
-		b.mu.Lock()
-		if b.closed {
-			b.mu.Unlock()
-			return inItem{}, false
-		}
-		if len(b.items) > 0 {
-			it = b.items[0]
-			b.items[0] = inItem{}
-			b.items = b.items[1:]
-			b.inFlight = &it
-			b.mu.Unlock()
-			return it, true
-		}
-		b.mu.Unlock()
-		<-b.wake
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed || len(b.items) == 0 {
+		b.writing = false
+		return inItem{}, false
 	}
+	it = b.items[0]
+	b.items[0] = inItem{}
+	b.items = b.items[1:]
+	b.inFlight = &it
+	return it, true
 }
 
 // done ends the write of it. When it failed, and was not given up
@@ -144,7 +144,6 @@ func (b *inbox) close() {
 	b.mu.Lock()
 	b.closed = true
 	b.mu.Unlock()
-	notify(b.wake)
 }
 
 // deferredRequest is a StopMember, RestartMember or Signal that waits for
@@ -191,9 +190,19 @@ func (r *groupRun) deferBehindWrites(m *member, req memberRequest) bool {
 	return true
 }
 
+// startWriter starts m's writeLoop, which put asked for. Only Run's
+// goroutine calls it, before shutDown waits for the run's goroutines.
+func (r *groupRun) startWriter(m *member) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.writeLoop(m)
+	}()
+}
+
 // writeLoop writes m's queued writes to its current attempt's stdin, in
-// order, until the inbox is closed. A failed write gives up the writes
-// queued behind it, with one error.
+// order, until the inbox is empty or closed. A failed write gives up the
+// writes queued behind it, with one error.
 func (r *groupRun) writeLoop(m *member) {
 	for {
 		it, ok := m.writes.next()

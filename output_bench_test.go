@@ -23,16 +23,13 @@ func BenchmarkOutputTail(b *testing.B) {
 				name = shape.name + "/tail=on"
 			}
 			b.Run(name, func(b *testing.B) {
-				q := newEventQueue()
-				done := make(chan struct{})
-				go func() {
+				q := newEventQueue(func(q *eventQueue) {
 					for {
 						if _, ok := q.pop(); !ok {
-							break
+							return
 						}
 					}
-					close(done)
-				}()
+				})
 				lr := &lineReader{kind: EventStdout, q: q}
 				if tail {
 					lr.tail = &tailRing{}
@@ -43,7 +40,7 @@ func BenchmarkOutputTail(b *testing.B) {
 					lr.emit(bytes.Clone(read)) // as run does with each read
 				}
 				q.close()
-				<-done
+				q.wait()
 			})
 		}
 	}

@@ -144,23 +144,20 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return err
 	}
 	spec := s.Spec.resolved()
-	q := newEventQueue()
-	delivered := make(chan struct{})
-	go s.deliver(spec.Name, q, delivered)
+	q := newEventQueue(func(q *eventQueue) { s.deliver(spec.Name, q) })
 	l := &loop{s: s, spec: spec, q: q}
 	l.stopReq, _ = parseStopRequest(spec.StopRequest) // valid: Validate parsed it
 	err := l.run(ctx)
 	close(s.loopDone)
 	q.close()
-	<-delivered
+	q.wait()
 	return err
 }
 
 // deliver hands queued events to OnEvent, and output to OnOutput when it
 // is set, or drops them when there is no hook for them (the output is
-// still read, so the child never blocks).
-func (s *Supervisor) deliver(name string, q *eventQueue, done chan<- struct{}) {
-	defer close(done)
+// still read, so the child never blocks), until none waits.
+func (s *Supervisor) deliver(name string, q *eventQueue) {
 	for {
 		d, ok := q.pop()
 		if !ok {

@@ -13,6 +13,7 @@
 # Usage: bench/scale/run.sh [N...]     (tools it cannot find are skipped, and said so)
 #   PROCESS_COMPOSE=path  the process-compose binary (default: unpacked from
 #                         ../shared/tools/process-compose-v1.122.0-linux-amd64.xz)
+#   TOOLS="tether process-compose"  run only these (default: every one found)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 counts=("$@")
@@ -91,9 +92,10 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(go versi
 [ -n "$sup" ] && echo "supervisord $("$sup" --version)" || echo "supervisord: not installed (apt-get install supervisor): skipped"
 [ -n "$pc" ] && echo "process-compose $("$pc" version --short 2>/dev/null) from ${PROCESS_COMPOSE:-../shared/tools (prebuilt, see its README)}" || echo "process-compose: not found: skipped"
 printf '%-16s %5s %8s %8s %8s %9s %7s %5s\n' tool N threads rss_mb start_s idle_cpu stop_s left
+tools=" ${TOOLS:-tether supervisord process-compose} "
 for n in "${counts[@]}"; do
-  run_tether "$n"
-  [ -n "$sup" ] && run_supervisord "$n"
-  [ -n "$pc" ] && run_pc "$n"
+  [[ $tools == *" tether "* ]] && run_tether "$n"
+  [ -n "$sup" ] && [[ $tools == *" supervisord "* ]] && run_supervisord "$n"
+  [ -n "$pc" ] && [[ $tools == *" process-compose "* ]] && run_pc "$n"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
