@@ -441,12 +441,24 @@ func (l *loop) startWatchers(a *attempt, rp *attemptReadiness) {
 			a.readers <- struct{}{}
 		})
 	}
-	spawnWatcher(func() {
+	waitTree := func() {
 		st, _ := g.Wait()
 		a.exitCh <- statusOf(st, l.s.now())
 		g.WaitGone(a.wctx)
 		a.goneCh <- struct{}{}
-	})
+	}
+	// Where the system allows, nothing waits for the exit until it has
+	// happened (a thousand idle sidecars, a thousand goroutines fewer).
+	// The attempt's end waits for waitTree all the same: it cannot end
+	// before the exit.
+	a.wg.Add(1)
+	waitRun := func() {
+		defer a.wg.Done()
+		waitTree()
+	}
+	if !g.OnExit(waitRun) {
+		go waitRun()
+	}
 	a.closers = append(a.closers, rp.close)
 	l.startReady(a.actx, a, rp)
 }

@@ -22,7 +22,8 @@ tmp=$(mktemp -d /tmp/tether-scale.XXXXXX)
 sleepsecs=$((4000 + $$ % 1000)) # a duration of this run's own, to count its sleeps
 trap 'pkill -KILL -f "^sleep $sleepsecs\$" 2>/dev/null; rm -rf "$tmp"; true' EXIT
 
-go build -o "$tmp/tether" ./cmd/tether
+# Built as docs/cli.md says to install it (CGO_ENABLED=0: no C library mapped).
+CGO_ENABLED=${CGO_ENABLED:-0} go build -trimpath -o "$tmp/tether" ./cmd/tether
 pc=${PROCESS_COMPOSE:-}
 if [ -z "$pc" ] && [ -f ../shared/tools/process-compose-v1.122.0-linux-amd64.xz ]; then
   xz -dc ../shared/tools/process-compose-v1.122.0-linux-amd64.xz >"$tmp/process-compose" && chmod +x "$tmp/process-compose"
@@ -57,6 +58,7 @@ run_tether() {
   : >"$f"
   for i in $(seq 1 "$n"); do printf '[sidecar.s%d]\ncommand = ["sleep", "%d"]\n' "$i" "$sleepsecs" >>"$f"; done
   local t0; t0=$(now)
+  : >"$out"
   "$tmp/tether" up -f "$f" >"$out" 2>"$tmp/tether-$n.err" &
   local pid=$!
   until [ "$(grep -c '"event":"ready"' "$out")" -ge "$n" ]; do sleep 0.01; done

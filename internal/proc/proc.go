@@ -98,6 +98,13 @@ func (g *Group) Wait() (*os.ProcessState, error) {
 	return g.cmd.ProcessState, err
 }
 
+// OnExit arranges for fn to run, on a goroutine of its own, once the child
+// itself has exited (Wait then returns at once), and reports true. Where
+// that cannot be had without a goroutine or a thread per child (only Linux
+// 5.3+ can), it does nothing and returns false: wait in Wait instead.
+// A thousand children waited for this way cost one parked thread.
+func (g *Group) OnExit(fn func()) bool { return onExit(g.cmd.Process, fn) }
+
 // Signal sends sig to every process of the unit, followed on Unix by SIGCONT
 // (as systemd does with a stop signal) unless sig is one that pauses
 // (STOP, TSTP, TTIN, TTOU) or KILL. It returns ErrGroupGone when no process
