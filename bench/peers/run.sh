@@ -84,7 +84,8 @@ fi
 echo "== building tether and the harness" >&2
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- . ':!bench/results' ':!BENCHMARKS.md' 2>/dev/null || rev="$rev plus uncommitted changes"
-go build -o "$tmp/bin/tether" ./cmd/tether
+# tether as docs/cli.md says to build it (CGO_ENABLED=0: no C library mapped).
+CGO_ENABLED=0 go build -trimpath -o "$tmp/bin/tether" ./cmd/tether
 go build -o "$tmp/bin/peerbench" ./bench/peers
 go build -o "$tmp/bin/peerchild" ./bench/peers/child
 go build -o "$tmp/bin/naive" ./bench/peers/naive

@@ -237,6 +237,8 @@ func blockCoverage(t *testing.T, b docBlock) string {
 		return "the --ui screen, an illustration of what the live view draws"
 	case b.file == "docs/cli.md" && b.section == "Running in the background or as a service":
 		return "TestServiceFiles"
+	case b.file == "docs/cli.md" && b.section == "Building tether":
+		return "TestBuildCommand"
 	case b.file == "docs/bundling.md":
 		return "TestBundlingSnippets"
 	case tetherCommandBlock(b):
@@ -692,5 +694,34 @@ func TestDocConsole(t *testing.T) {
 	}
 	if n == 0 {
 		t.Error("no console sessions found")
+	}
+}
+
+// The build command of docs/cli.md works as printed (its output put in a
+// temporary directory) and makes a binary without cgo, as the page says.
+func TestBuildCommand(t *testing.T) {
+	t.Parallel()
+	var lines []string
+	for _, b := range fencedBlocks(t, "docs/cli.md") {
+		if b.section == "Building tether" {
+			lines = append(lines, commandLines(b.text)...)
+		}
+	}
+	const want = "CGO_ENABLED=0 go build -trimpath -o tether ./cmd/tether"
+	if len(lines) != 1 || lines[0] != want {
+		t.Fatalf("docs/cli.md, Building tether: commands %q, want [%q]", lines, want)
+	}
+	exe := filepath.Join(t.TempDir(), "tether")
+	cmd := exec.Command("sh", "-c", strings.Replace(lines[0], "-o tether", "-o '"+exe+"'", 1))
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", lines[0], err, out)
+	}
+	info, err := exec.Command("go", "version", "-m", exe).CombinedOutput()
+	if err != nil || !strings.Contains(string(info), "CGO_ENABLED=0") {
+		t.Errorf("go version -m: %v\n%s", err, info)
+	}
+	if out, err := exec.Command(exe, "version").CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "tether ") {
+		t.Errorf("tether version: %v, %q", err, out)
 	}
 }
