@@ -237,11 +237,8 @@ func removeStaleCgroups(parent string) {
 // member has just been reaped may refuse for a moment, so it is tried for up
 // to 100 ms. It reports whether dir is gone.
 func removeCgroup(dir string) bool {
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if e.IsDir() {
-			removeCgroup(filepath.Join(dir, e.Name()))
-		}
+	for _, sub := range childCgroups(dir) {
+		removeCgroup(sub)
 	}
 	wait := 100 * time.Microsecond
 	for deadline := time.Now().Add(100 * time.Millisecond); ; {
@@ -298,13 +295,29 @@ func cgroupProcs(dir string) []int {
 			pids = append(pids, pid)
 		}
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if e.IsDir() {
-			pids = append(pids, cgroupProcs(filepath.Join(dir, e.Name()))...)
-		}
+	for _, sub := range childCgroups(dir) {
+		pids = append(pids, cgroupProcs(sub)...)
 	}
 	return pids
+}
+
+// childCgroups lists the cgroups right below dir. Most have none, and a
+// cgroup directory's link count tells it without reading the directory
+// (2 plus its subdirectories, as in any directory of cgroupfs): the stop
+// of a thousand attempts at once reads a thousand directories fewer, twice.
+func childCgroups(dir string) []string {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err == nil && st.Nlink == 2 {
+		return nil
+	}
+	entries, _ := os.ReadDir(dir)
+	var subs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			subs = append(subs, filepath.Join(dir, e.Name()))
+		}
+	}
+	return subs
 }
 
 // cgroupOf returns the cgroup v2 path of process pid, as /proc/PID/cgroup

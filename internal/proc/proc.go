@@ -14,6 +14,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,9 +50,10 @@ var ErrGroupGone = errors.New("proc: no process left in the group")
 // Group is one started child and the containment unit around it and its
 // descendants. Its methods are safe for concurrent use.
 type Group struct {
-	cmd  *exec.Cmd
-	sys  sysGroup // OS-specific part
-	done chan struct{}
+	cmd    *exec.Cmd
+	sys    sysGroup // OS-specific part
+	done   chan struct{}
+	exited atomic.Bool // OnExit saw the child exit: Wait need not wait
 }
 
 // start starts the child described by a inside a new containment unit. It
@@ -88,7 +90,9 @@ func (g *Group) Wait() (*os.ProcessState, error) {
 	// Wait for the exit without holding a thread where the system allows
 	// (a thousand children blocked in wait would hold a thousand threads),
 	// then reap, which no longer blocks.
-	waitExit(g.cmd.Process)
+	if !g.exited.Load() {
+		waitExit(g.cmd.Process)
+	}
 	err := g.cmd.Wait()
 	close(g.done)
 	var ee *exec.ExitError
@@ -103,7 +107,12 @@ func (g *Group) Wait() (*os.ProcessState, error) {
 // that cannot be had without a goroutine or a thread per child (only Linux
 // 5.3+ can), it does nothing and returns false: wait in Wait instead.
 // A thousand children waited for this way cost one parked thread.
-func (g *Group) OnExit(fn func()) bool { return onExit(g.cmd.Process, fn) }
+func (g *Group) OnExit(fn func()) bool {
+	return onExit(g.cmd.Process, func() {
+		g.exited.Store(true)
+		fn()
+	})
+}
 
 // Signal sends sig to every process of the unit, followed on Unix by SIGCONT
 // (as systemd does with a stop signal) unless sig is one that pauses

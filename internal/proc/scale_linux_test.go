@@ -1,8 +1,11 @@
 package proc
 
 import (
+	"errors"
 	"os"
 	"runtime"
+	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -64,5 +67,41 @@ func TestOnExit(t *testing.T) {
 		}
 		g.WaitGone(t.Context())
 		g.Release()
+	}
+}
+
+// childCgroups finds the cgroups right below a cgroup from its link count
+// when there are none, and by reading it when there are: removeCgroup and
+// the kill of a tree both rely on it to reach nested cgroups.
+func TestChildCgroups(t *testing.T) {
+	t.Parallel()
+	if !cgroupAvailable() {
+		t.Skip("no writable cgroup v2 here")
+	}
+	parentDir, _, err := hostCgroup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := parentDir + "/tether-test-" + strconv.Itoa(os.Getpid()) + "-children"
+	if err := os.Mkdir(top, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer removeCgroup(top)
+	if subs := childCgroups(top); len(subs) != 0 {
+		t.Errorf("a new cgroup: children %q", subs)
+	}
+	for _, d := range []string{top + "/a", top + "/b", top + "/b/c"} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if subs := childCgroups(top); !slices.Equal(subs, []string{top + "/a", top + "/b"}) {
+		t.Errorf("children %q, want a and b", subs)
+	}
+	if !removeCgroup(top) {
+		t.Fatal("removeCgroup did not remove the nested cgroups")
+	}
+	if _, err := os.Stat(top); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still there: %v", top, err)
 	}
 }
