@@ -4,7 +4,6 @@ package probe
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -18,13 +17,19 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	"tether.dev/tether/internal/proctest"
 )
 
 // tagged returns an environment with a tag unique to this test, by which
 // leftover processes can be found.
 func tagged(t *testing.T) (env []string, tag string) {
-	tag = "TETHER_PROBE_TAG=" + rand.Text()
-	return append(os.Environ(), tag), tag
+	return append(os.Environ(), proctest.Env(t)), proctest.Tag(t)
+}
+
+// leftovers reports whether a live process carries tag, or belongs to group
+// pgid. Zombies do not count: the machine's init may not reap the orphans.
+func leftovers(tag string, pgid int) bool {
+	return len(proctest.Tagged(tag)) > 0 || unix.Kill(-pgid, 0) == nil && proctest.GroupHasLiveMember(pgid)
 }
 
 // readPid reads a pid a test command wrote to file.

@@ -5,9 +5,11 @@
 // the environment variable TETHER_TEST_TAG; descendants inherit it, so even
 // processes that escaped the tree (setsid, double forks) are found.
 //
-// It reads /proc and so finds nothing elsewhere. Zombies do not count: they
-// are dead, and the init of some machines (this project's CI among them)
-// never reaps the orphans re-parented to it.
+// It reads the process table through internal/proc (/proc on Linux, sysctl
+// on macOS, a toolhelp snapshot and each process's memory on Windows), and
+// finds nothing on other systems. Zombies do not count: they are dead, and
+// the init of some machines (this project's CI among them) never reaps the
+// orphans re-parented to it.
 package proctest
 
 import (
@@ -18,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proc"
 )
 
 // TagVar is the environment variable that carries a test's tag.
@@ -36,35 +40,56 @@ func Env(t testing.TB) string { return TagVar + "=" + Tag(t) }
 // environment holds tag.
 func Tagged(tag string) []int {
 	want := []byte(TagVar + "=" + tag + "\x00")
-	d, err := os.ReadDir("/proc")
+	procs, err := proc.Processes()
 	if err != nil {
 		return nil
 	}
 	var pids []int
-	for _, e := range d {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
+	for _, p := range procs {
+		if p.Pid == os.Getpid() || p.Zombie {
 			continue
 		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !bytes.Contains(env, want) || Zombie(pid) {
+		env, err := proc.Environ(p.Pid)
+		if err != nil || !bytes.Contains(env, want) {
 			continue
 		}
-		pids = append(pids, pid)
+		pids = append(pids, p.Pid)
 	}
 	return pids
 }
 
 // Zombie reports whether pid is a zombie (or gone).
 func Zombie(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	// pid (comm) state ...; comm may hold spaces and parentheses.
-	i := bytes.LastIndexByte(b, ')')
-	return i < 0 || len(b) < i+3 || b[i+2] == 'Z' || b[i+2] == 'X'
+	p, ok := Lookup(pid)
+	return !ok || p.Zombie
 }
+
+// Lookup returns pid's entry of the process table; false if there is none.
+func Lookup(pid int) (proc.Process, bool) {
+	procs, _ := proc.Processes()
+	for _, p := range procs {
+		if p.Pid == pid {
+			return p, true
+		}
+	}
+	return proc.Process{}, false
+}
+
+// Named returns the live processes tagged tag whose name (see proc.Name) is
+// name.
+func Named(tag, name string) []int {
+	var pids []int
+	for _, p := range Tagged(tag) {
+		if n, _ := proc.Name(p); n == name {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
+// GroupHasLiveMember reports whether a live process (not a zombie) has
+// process group pgid.
+func GroupHasLiveMember(pgid int) bool { return proc.GroupHasLiveMember(pgid) }
 
 // NoLeftovers fails t unless every process tagged for t is gone within d.
 // Whatever is left is described, then killed, so one failure does not spill
@@ -80,8 +105,7 @@ func NoLeftovers(t testing.TB, d time.Duration) {
 		if time.Now().After(deadline) {
 			var desc []string
 			for _, p := range pids {
-				cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
-				desc = append(desc, fmt.Sprintf("%d %q", p, bytes.ReplaceAll(bytes.TrimRight(cmdline, "\x00"), []byte{0}, []byte{' '})))
+				desc = append(desc, describe(p))
 			}
 			KillTagged(Tag(t))
 			t.Fatalf("processes left behind after %v: %v", d, desc)
@@ -105,4 +129,10 @@ func KillTagged(tag string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// describe is pid and its command line, for messages.
+func describe(pid int) string {
+	cmdline, _ := proc.Command(pid)
+	return fmt.Sprintf("%d %q", pid, cmdline)
 }
