@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"tether.dev/tether/internal/proc"
 	"tether.dev/tether/internal/proctest"
 )
 
@@ -118,26 +120,15 @@ func helperMain(mode string, args []string) {
 	case "notify": // after args[0], send READY=1 to $NOTIFY_SOCKET
 		d, _ := time.ParseDuration(args[0])
 		time.Sleep(d)
-		c, err := net.Dial("unixgram", os.Getenv("NOTIFY_SOCKET"))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(5)
-		}
-		c.Write([]byte("STATUS=warming up\nREADY=1\nMAINPID=1\n"))
-		c.Close()
+		sendNotify("STATUS=warming up\nREADY=1\nMAINPID=1\n")
 		select {}
 	case "watchdog": // READY=1, then WATCHDOG=1 every args[0] for args[1], then silence
 		every, _ := time.ParseDuration(args[0])
 		feed, _ := time.ParseDuration(args[1])
-		c, err := net.Dial("unixgram", os.Getenv("NOTIFY_SOCKET"))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(5)
-		}
 		fmt.Println("WATCHDOG_USEC=" + os.Getenv("WATCHDOG_USEC"))
-		c.Write([]byte("READY=1"))
+		sendNotify("READY=1")
 		for end := time.Now().Add(feed); time.Now().Before(end); time.Sleep(every) {
-			c.Write([]byte("WATCHDOG=1"))
+			sendNotify("WATCHDOG=1")
 		}
 		fmt.Println("wedged")
 		select {}
@@ -162,6 +153,31 @@ func helperMain(mode string, args []string) {
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		os.Exit(2)
+	}
+}
+
+// sendNotify sends msg to $NOTIFY_SOCKET as a sidecar does: one datagram on a
+// unixgram socket, or one write to the named pipe on Windows. The helper
+// exits 5 when it cannot.
+func sendNotify(msg string) {
+	addr := os.Getenv("NOTIFY_SOCKET")
+	var err error
+	if runtime.GOOS == "windows" {
+		var pipe *os.File
+		if pipe, err = os.OpenFile(addr, os.O_WRONLY, 0); err == nil {
+			_, err = pipe.WriteString(msg)
+			pipe.Close()
+		}
+	} else {
+		var c net.Conn
+		if c, err = net.Dial("unixgram", addr); err == nil {
+			_, err = c.Write([]byte(msg))
+			c.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(5)
 	}
 }
 
@@ -267,24 +283,15 @@ func writeChopped(w io.Writer, b []byte, seed uint64) {
 	}
 }
 
-// pidsByCmdline lists live processes whose /proc/PID/cmdline is cmdline.
-func pidsByCmdline(cmdline string) []int {
-	d, _ := os.ReadDir("/proc")
+// pidsByCommand lists live processes whose command line (arguments joined
+// by spaces) is cmdline.
+func pidsByCommand(cmdline string) []int {
+	procs, _ := proc.Processes()
 	var pids []int
-	for _, e := range d {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+	for _, p := range procs {
+		if c, err := proc.Command(p.Pid); err == nil && c == cmdline && !p.Zombie {
+			pids = append(pids, p.Pid)
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || string(b) != cmdline {
-			continue
-		}
-		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if s := string(stat); strings.Contains(s[strings.LastIndexByte(s, ')')+1:], " Z ") {
-			continue
-		}
-		pids = append(pids, pid)
 	}
 	return pids
 }
@@ -375,4 +382,12 @@ func silentServer(t testing.TB) string {
 		}
 	})
 	return ln.Addr().String()
+}
+
+// killPid kills process pid: SIGKILL, or TerminateProcess on Windows.
+func killPid(pid int) {
+	if p, err := os.FindProcess(pid); err == nil {
+		p.Kill()
+		p.Release()
+	}
 }

@@ -118,3 +118,13 @@ func procName(pid int) (string, error) {
 // GroupHasLiveMember reports false: Windows has no process groups (a job
 // object holds a tree instead).
 func GroupHasLiveMember(int) bool { return false }
+
+func lookupProc(pid int) (procInfo, bool) {
+	procs, _ := readProcTable()
+	for _, p := range procs {
+		if p.pid == pid {
+			return p, true
+		}
+	}
+	return procInfo{}, false
+}

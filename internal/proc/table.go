@@ -24,6 +24,13 @@ func Processes() ([]Process, error) {
 	return out, nil
 }
 
+// Lookup returns process pid's entry of the process table; false if there
+// is none (or, on systems without a table reader, always).
+func Lookup(pid int) (Process, bool) {
+	p, ok := lookupProc(pid)
+	return Process{Pid: p.pid, PPid: p.ppid, Pgrp: p.pgrp, Zombie: p.zombie}, ok
+}
+
 // Environ returns the environment block of process pid, NUL separated.
 // Another user's processes are readable only by an administrator; a
 // zombie's is empty.

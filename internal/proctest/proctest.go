@@ -65,15 +65,7 @@ func Zombie(pid int) bool {
 }
 
 // Lookup returns pid's entry of the process table; false if there is none.
-func Lookup(pid int) (proc.Process, bool) {
-	procs, _ := proc.Processes()
-	for _, p := range procs {
-		if p.Pid == pid {
-			return p, true
-		}
-	}
-	return proc.Process{}, false
-}
+func Lookup(pid int) (proc.Process, bool) { return proc.Lookup(pid) }
 
 // Named returns the live processes tagged tag whose name (see proc.Name) is
 // name.

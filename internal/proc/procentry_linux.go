@@ -15,3 +15,5 @@ func procName(pid int) (string, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
 	return string(bytes.TrimSpace(b)), err
 }
+
+func lookupProc(pid int) (procInfo, bool) { return readProcStat(pid) }

@@ -48,3 +48,17 @@ func procName(pid int) (string, error) {
 	}
 	return string(comm), nil
 }
+
+func lookupProc(pid int) (procInfo, bool) {
+	kp, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
+	if err != nil || int(kp.Proc.P_pid) != pid {
+		return procInfo{}, false
+	}
+	return procInfo{
+		pid:    pid,
+		ppid:   int(kp.Eproc.Ppid),
+		pgrp:   int(kp.Eproc.Pgid),
+		start:  uint64(kp.Proc.P_starttime.Sec)*1e6 + uint64(kp.Proc.P_starttime.Usec),
+		zombie: kp.Proc.P_stat == sZomb,
+	}, true
+}

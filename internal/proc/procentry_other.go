@@ -14,3 +14,5 @@ func procCommand(int) (string, error) {
 func procName(int) (string, error) {
 	return "", fmt.Errorf("proc: process name: %w", errors.ErrUnsupported)
 }
+
+func lookupProc(int) (procInfo, bool) { return procInfo{}, false }
