@@ -14,37 +14,6 @@ import (
 	"tether.dev/tether/internal/proctest"
 )
 
-// waitBlockedWriting waits until pid, a process that writes without end,
-// has written nothing for a second: then it is blocked on a full pipe, and
-// everything between it and a stalled reader of events is full too.
-func waitBlockedWriting(t *testing.T, pid int) {
-	t.Helper()
-	written := func() string {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
-		if err != nil {
-			t.Fatalf("pid %d: %v", pid, err)
-		}
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "wchar:") {
-				return l
-			}
-		}
-		t.Fatalf("pid %d: no wchar in /proc/PID/io", pid)
-		return ""
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for last, still := "", 0; still < 10; time.Sleep(100 * time.Millisecond) {
-		if w := written(); w == last {
-			still++
-		} else {
-			last, still = w, 0
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pid %d kept writing for 30s: nothing stalls", pid)
-		}
-	}
-}
-
 // A host that stops reading events (OnEvent blocks) must not keep Stop or
 // Kill from acting on the sidecar: events may wait, the stop may not
 // (issue 11 item 3). Once OnEvent goes on, every event is delivered and Run
@@ -85,7 +54,7 @@ func TestStalledHostDoesNotBlockStop(t *testing.T) {
 				t.Fatal("no output")
 			}
 			pid := s.Pid()
-			waitBlockedWriting(t, pid)
+			proctest.WaitBlockedWriting(t, pid)
 			stopped := make(chan error, 1)
 			switch how {
 			case "Stop":
@@ -95,7 +64,7 @@ func TestStalledHostDoesNotBlockStop(t *testing.T) {
 			case "ctx":
 				cancel()
 			}
-			if !waitGone(pid, 10*time.Second) {
+			if !proctest.WaitGone(pid, 10*time.Second) {
 				t.Fatalf("%s did not reach the sidecar while OnEvent was stalled", how)
 			}
 			close(release)

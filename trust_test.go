@@ -5,8 +5,6 @@ import (
 	"math"
 	"testing"
 	"time"
-
-	"tether.dev/tether/internal/proctest"
 )
 
 // A stop that arrives while a restart is stopping the old tree wins, and
@@ -50,18 +48,6 @@ func TestStopDuringRestartReleasesRestart(t *testing.T) {
 			t.Fatalf("hold %v: Run did not return", hold)
 		}
 	}
-}
-
-// waitGone waits up to d for pid to be gone (or a zombie).
-func waitGone(pid int, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for !proctest.Zombie(pid) {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return true
 }
 
 // Issue 11 item 7: a backoff near the largest Duration never overflows into

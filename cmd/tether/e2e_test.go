@@ -1,4 +1,4 @@
-//go:build linux
+//go:build unix
 
 package main
 
@@ -498,26 +498,6 @@ func TestRunStopRequest(t *testing.T) {
 	proctest.NoLeftovers(t, 2*time.Second)
 }
 
-// writeConfig writes tether.toml into a new directory and returns it.
-func writeConfig(t *testing.T, text string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "tether.toml"), []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// helperCommand is a TOML argv and env for the test binary in mode.
-func helperCommand(mode string, args ...string) string {
-	exe, _ := os.Executable()
-	argv := []string{strconv.Quote(exe)}
-	for _, a := range args {
-		argv = append(argv, strconv.Quote(a))
-	}
-	return fmt.Sprintf("command = [%s]\nenv = { TETHER_TEST_HELPER = %q }\n", strings.Join(argv, ", "), mode)
-}
-
 // The stdin commands of up: stop and start of one sidecar while the others
 // run (start works after stop and after an exit, thanks to Hold), name
 // required, and the exit once the last sidecar is stopped.
@@ -666,17 +646,6 @@ func TestLifeline(t *testing.T) {
 	})
 }
 
-// tetherPid finds the tether process among t's tagged processes.
-func tetherPid(t *testing.T) int {
-	for _, pid := range proctest.Tagged(proctest.Tag(t)) {
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if exe == tetherBin {
-			return pid
-		}
-	}
-	return 0
-}
-
 // --exit-with-parent: tether's parent (a shell that started it in the
 // background) is killed with SIGKILL; tether notices, stops the sidecar
 // (reason parent), and it and the sidecar are gone within about 2s. With
@@ -704,7 +673,7 @@ func TestExitWithParent(t *testing.T) {
 				if s := ofKind(p.all(), "stopping"); len(s) != 0 {
 					t.Fatalf("stopped with --exit-with-parent=false: %v", s)
 				}
-				pid := tetherPid(t)
+				pid := pidWithComm(t, "tether")
 				if pid == 0 {
 					t.Fatal("tether is gone with --exit-with-parent=false")
 				}

@@ -1,5 +1,3 @@
-//go:build linux
-
 package main
 
 import (
@@ -109,25 +107,7 @@ func helperMain(mode string, args []string) {
 		io.Copy(os.Stdout, os.Stdin)
 		select {}
 	case "peek": // on USR1 or TERM, print "got:" and what stdin holds now (| for newlines); exit on TERM
-		c := make(chan os.Signal, 1)
-		signal.Notify(c, syscall.SIGUSR1, syscall.SIGTERM)
-		syscall.SetNonblock(0, true)
-		fmt.Println("up")
-		for sig := range c {
-			var got []byte
-			buf := make([]byte, 4096)
-			for {
-				n, err := syscall.Read(0, buf)
-				if n <= 0 || err != nil {
-					break
-				}
-				got = append(got, buf[:n]...)
-			}
-			fmt.Println("got:" + strings.ReplaceAll(string(got), "\n", "|"))
-			if sig == syscall.SIGTERM {
-				return
-			}
-		}
+		peekHelper()
 	case "until-eof": // copy stdin to stdout; exit 0 at its end (exit 7 on TERM)
 		term := make(chan os.Signal, 1)
 		signal.Notify(term, syscall.SIGTERM)
@@ -560,4 +540,24 @@ func decodeAll(t testing.TB, out string) []event {
 		evs = append(evs, e)
 	}
 	return evs
+}
+
+// writeConfig writes tether.toml into a new directory and returns it.
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tether.toml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// helperCommand is a TOML argv and env for the test binary in mode.
+func helperCommand(mode string, args ...string) string {
+	exe, _ := os.Executable()
+	argv := []string{strconv.Quote(exe)}
+	for _, a := range args {
+		argv = append(argv, strconv.Quote(a))
+	}
+	return fmt.Sprintf("command = [%s]\nenv = { TETHER_TEST_HELPER = %q }\n", strings.Join(argv, ", "), mode)
 }

@@ -128,3 +128,14 @@ func describe(pid int) string {
 	cmdline, _ := proc.Command(pid)
 	return fmt.Sprintf("%d %q", pid, cmdline)
 }
+
+// WaitGone waits up to d for pid to be gone (or a zombie), and reports
+// whether it went.
+func WaitGone(pid int, d time.Duration) bool {
+	for deadline := time.Now().Add(d); !Zombie(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
