@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"tether.dev/tether/internal/proc"
+	"tether.dev/tether/internal/signame"
 )
 
 var (
@@ -34,6 +35,13 @@ var (
 	// sidecar started would survive it. The error says why and what would
 	// fix it. See docs/containment.md.
 	ErrNoWatcher = proc.ErrNoWatcher
+	// ErrInvalidSpec is matched by every *FieldError.
+	ErrInvalidSpec = errors.New("tether: invalid spec")
+	// ErrPortInUse is matched by the error of an attempt whose fixed port
+	// was already taken before it started: tether does not start a sidecar
+	// whose probes might talk to another process (an old orphan, say) on
+	// its port.
+	ErrPortInUse = errors.New("tether: port already in use")
 )
 
 // ExitError reports a child that exited with a non-zero status or was
@@ -58,7 +66,7 @@ func (e *ExitError) Error() string {
 // death by signal N.
 func (e *ExitError) ExitStatus() int {
 	if e.Signal != "" {
-		if n, ok := signalNumber(e.Signal); ok {
+		if n, ok := signame.Number(e.Signal); ok {
 			return 128 + n
 		}
 		return 128 + 9

@@ -94,9 +94,9 @@ func (e *MemberError) ExitStatus() int { return e.Status }
 // never blocks: a full queue only makes a sender wait a moment.
 const groupMaxMessages = 1024
 
-// GroupMaxWrite bounds the bytes waiting to be written to one member's
+// groupMaxWriteBytes bounds the bytes waiting to be written to one member's
 // standard input: Write refuses more.
-const GroupMaxWrite = 64 << 20
+const groupMaxWriteBytes = 64 << 20
 
 // memberPhase is where a member is as the group sees it.
 type memberPhase int
@@ -195,9 +195,9 @@ func (g *Group) RestartMember(name string) error {
 // Write queues p for the standard input of the member called name. Writes
 // reach the member in order, on a goroutine of their own, so that a
 // member that does not read its input holds up nobody; a write that fails
-// there is reported as an EventError. Write refuses when GroupMaxWrite
-// bytes or GroupMaxWrites writes are already waiting (the one being written
-// counts), and when the member is not running. When the member's
+// there is reported as an EventError. Write refuses when 64 MiB or 65,536
+// writes are already waiting (the one being written counts), and when the
+// member is not running. When the member's
 // supervision ends, the writes still waiting are dropped with one
 // EventError, before its EventStopped.
 func (g *Group) Write(name string, p []byte) error {
@@ -206,7 +206,7 @@ func (g *Group) Write(name string, p []byte) error {
 
 // Signal sends sig to the process tree of the member called name. When
 // writes to the member are waiting, it acts once they are written to its
-// stdin (or after GroupWriteWait), and a failure then is reported as an
+// stdin (or after 5 s), and a failure then is reported as an
 // EventError.
 func (g *Group) Signal(name string, sig os.Signal) error {
 	return g.ask(memberRequest{op: opSignal, name: name, sig: sig})

@@ -537,7 +537,7 @@ func (r *groupRun) request(req memberRequest) error {
 		}
 		ok, startWriter := m.writes.put(req.data)
 		if !ok {
-			return fmt.Errorf("more than %d bytes or %d writes are waiting to be written to %s; it does not read its input", GroupMaxWrite, GroupMaxWrites, m.name)
+			return fmt.Errorf("more than %d bytes or %d writes are waiting to be written to %s; it does not read its input", groupMaxWriteBytes, groupMaxWrites, m.name)
 		}
 		if startWriter {
 			r.startWriter(m)

@@ -7,15 +7,15 @@ import (
 	"time"
 )
 
-// GroupMaxWrites bounds the number of writes waiting for one member (an
+// groupMaxWrites bounds the number of writes waiting for one member (an
 // empty write counts too): Write refuses more.
-const GroupMaxWrites = 1 << 16
+const groupMaxWrites = 1 << 16
 
-// GroupWriteWait is how long a StopMember, RestartMember or Signal waits for
+// groupWriteWait is how long a StopMember, RestartMember or Signal waits for
 // the writes to the same member queued before it to be written to its
 // stdin pipe: commands for one member take effect in order, but a member
 // that does not read its input cannot be waited for.
-const GroupWriteWait = 5 * time.Second
+const groupWriteWait = 5 * time.Second
 
 // inItem is one entry of an inbox: data to write, or a request that waits
 // for the writes before it (a barrier).
@@ -49,7 +49,7 @@ func newInbox() *inbox { return &inbox{} }
 func (b *inbox) put(p []byte) (ok, startWriter bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed || b.bytes+len(p) > GroupMaxWrite || len(b.items) >= GroupMaxWrites {
+	if b.closed || b.bytes+len(p) > groupMaxWriteBytes || len(b.items) >= groupMaxWrites {
 		return false, false
 	}
 	b.items = append(b.items, inItem{data: p, epoch: b.epoch})
@@ -148,7 +148,7 @@ func (b *inbox) close() {
 
 // deferredRequest is a StopMember, RestartMember or Signal that waits for
 // the writes queued before it; it acts once, when they are written or
-// after GroupWriteWait.
+// after groupWriteWait.
 type deferredRequest struct {
 	req   memberRequest
 	timer *time.Timer
@@ -185,7 +185,7 @@ func (r *groupRun) deferBehindWrites(m *member, req memberRequest) bool {
 	if !m.writes.putBarrier(d) {
 		return false
 	}
-	d.timer = time.AfterFunc(GroupWriteWait, func() { r.group.msgs.Force(deferredDue{m: m, d: d}) })
+	d.timer = time.AfterFunc(groupWriteWait, func() { r.group.msgs.Force(deferredDue{m: m, d: d}) })
 	r.deferred = append(slices.DeleteFunc(r.deferred, func(d *deferredRequest) bool { return d.done }), d)
 	return true
 }

@@ -11,6 +11,7 @@ import (
 
 	"tether.dev/tether/internal/probe"
 	"tether.dev/tether/internal/proc"
+	"tether.dev/tether/internal/signame"
 )
 
 // loop is one Run's state machine. Only the goroutine running loop.run
@@ -495,7 +496,7 @@ func statusOf(st *os.ProcessState, at time.Time) exitStatus {
 	}
 	es.code = st.ExitCode()
 	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		es.signal = signalName(ws.Signal())
+		es.signal = signame.Name(ws.Signal())
 		es.code = -1
 	}
 	return es

@@ -108,11 +108,6 @@ func pickPort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// ErrPortInUse is matched by the error of an attempt whose fixed port was
-// already taken before it started: tether does not start a sidecar whose
-// probes might talk to another process (an old orphan, say) on its port.
-var ErrPortInUse = errors.New("tether: port already in use")
-
 // checkPortFree reports ErrPortInUse when something listens on the fixed
 // port on loopback.
 func checkPortFree(port int) error {

@@ -1,7 +1,6 @@
 package tether
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -446,6 +445,3 @@ func baseName(p string) string {
 	}
 	return p
 }
-
-// ErrInvalidSpec is matched by every *FieldError.
-var ErrInvalidSpec = errors.New("tether: invalid spec")

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/signame"
 )
 
 // fakeClock is a clock whose time moves only when the test says so.
@@ -61,7 +63,7 @@ func (f *fakeTarget) request() <-chan error {
 }
 
 func (f *fakeTarget) signal(sig os.Signal) error {
-	f.steps = append(f.steps, "signal "+SignalName(sig))
+	f.steps = append(f.steps, "signal "+signame.Name(sig))
 	return f.signalErr
 }
 

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"tether.dev/tether"
+	"tether.dev/tether/internal/signame"
 )
 
 // maxCommandLine bounds one line of stdin: a write command carries its data
@@ -122,7 +123,7 @@ func parseCommand(line []byte) (*stdinCommand, error) {
 		if c.Signal == nil {
 			return nil, errors.New(`cmd signal needs "signal", e.g. "HUP"`)
 		}
-		sig, err := tether.ParseSignal(*c.Signal)
+		sig, err := signame.Parse(*c.Signal)
 		if err != nil {
 			return nil, fmt.Errorf("signal %q: %s", *c.Signal, allowSignal)
 		}

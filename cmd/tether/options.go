@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"tether.dev/tether"
+	"tether.dev/tether/internal/signame"
 )
 
 // sidecarConfig is one sidecar as the flags of run or a [sidecar.NAME] table
@@ -330,7 +331,7 @@ var sidecarOptions = []option{
 			if err != nil {
 				return err
 			}
-			sig, err := tether.ParseSignal(s)
+			sig, err := signame.Parse(s)
 			if err != nil {
 				return errNotAllowed
 			}

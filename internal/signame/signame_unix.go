@@ -1,6 +1,6 @@
 //go:build unix
 
-package tether
+package signame
 
 import (
 	"strings"
@@ -9,13 +9,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// signalName returns "TERM" for SIGTERM.
-func signalName(s syscall.Signal) string {
+// name returns "TERM" for SIGTERM.
+func name(s syscall.Signal) string {
 	return strings.TrimPrefix(unix.SignalName(s), "SIG")
 }
 
-// signalNumber returns 15 for "TERM" (or "SIGTERM").
-func signalNumber(name string) (int, bool) {
+// Number returns 15 for "TERM" (or "SIGTERM").
+func Number(name string) (int, bool) {
 	s := unix.SignalNum("SIG" + strings.TrimPrefix(strings.ToUpper(name), "SIG"))
 	return int(s), s != 0
 }

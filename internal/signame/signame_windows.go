@@ -1,4 +1,4 @@
-package tether
+package signame
 
 import (
 	"strings"
@@ -10,7 +10,7 @@ var winSignals = map[string]syscall.Signal{
 	"KILL": syscall.SIGKILL, "TERM": syscall.SIGTERM,
 }
 
-func signalName(s syscall.Signal) string {
+func name(s syscall.Signal) string {
 	for n, v := range winSignals {
 		if v == s {
 			return n
@@ -19,7 +19,8 @@ func signalName(s syscall.Signal) string {
 	return s.String()
 }
 
-func signalNumber(name string) (int, bool) {
+// Number returns the number of the signal named name ("TERM" or "SIGTERM").
+func Number(name string) (int, bool) {
 	s, ok := winSignals[strings.TrimPrefix(strings.ToUpper(name), "SIG")]
 	return int(s), ok
 }

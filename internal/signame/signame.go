@@ -1,4 +1,6 @@
-package tether
+// Package signame names signals as tether's command line and events write
+// them: "TERM" for SIGTERM, on unix and on Windows alike.
+package signame
 
 import (
 	"fmt"
@@ -7,9 +9,9 @@ import (
 	"syscall"
 )
 
-// ParseSignal parses a signal name as the command line gives it: "TERM",
+// Parse parses a signal name as the command line gives it: "TERM",
 // "SIGTERM", "term" or a number such as "15".
-func ParseSignal(s string) (os.Signal, error) {
+func Parse(s string) (os.Signal, error) {
 	name := strings.ToUpper(strings.TrimSpace(s))
 	var n int
 	if _, err := fmt.Sscanf(name, "%d", &n); err == nil && fmt.Sprint(n) == name {
@@ -18,16 +20,16 @@ func ParseSignal(s string) (os.Signal, error) {
 		}
 		return syscall.Signal(n), nil
 	}
-	if n, ok := signalNumber(name); ok {
+	if n, ok := Number(name); ok {
 		return syscall.Signal(n), nil
 	}
 	return nil, fmt.Errorf("tether: signal %q: want a name such as TERM, INT, HUP, KILL, or a number", s)
 }
 
-// SignalName returns the short name of sig ("TERM" for SIGTERM).
-func SignalName(sig os.Signal) string {
+// Name returns the short name of sig ("TERM" for SIGTERM).
+func Name(sig os.Signal) string {
 	if s, ok := sig.(syscall.Signal); ok {
-		return signalName(s)
+		return name(s)
 	}
 	return sig.String()
 }
