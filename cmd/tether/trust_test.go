@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"tether.dev/tether"
 	"tether.dev/tether/internal/proctest"
 )
 
