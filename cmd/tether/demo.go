@@ -109,37 +109,17 @@ func demoSidecar(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, stopSignals()...)
 	if len(args) == 1 && args[0] == "worker" {
-		fmt.Fprintf(stdout, "worker %d: started by the sidecar; tether stops it with the sidecar's whole tree\n", os.Getpid())
-		<-stop
-		fmt.Fprintf(stdout, "worker %d: got the stop signal, exiting\n", os.Getpid())
-		return 0
+		return demoWorker(stop, stdout)
 	}
 	if len(args) != 1 {
 		fmt.Fprintf(stderr, "%s: want the port\n", demoSidecarCommand)
 		return 2
 	}
 	port := args[0]
-	roleCh := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdin).ReadString('\n')
-		roleCh <- strings.TrimSpace(line)
-	}()
-	role := "calm"
-	select {
-	case role = <-roleCh:
-	case <-time.After(3 * time.Second):
-	}
-
+	role := readDemoRole(stdin)
 	// A worker child, to show that tether stops the whole tree. On a crash
 	// it is left behind, and tether stops it before it reports the exit.
-	var worker *exec.Cmd
-	if exe, err := os.Executable(); err == nil {
-		worker = exec.Command(exe, demoSidecarCommand, "worker")
-		worker.Stdout, worker.Stderr = stdout, stderr
-		if worker.Start() != nil {
-			worker = nil
-		}
-	}
+	worker := startDemoWorker(stdout, stderr)
 	fmt.Fprintln(stdout, "warming up (the readiness probe waits for /healthz)…")
 	time.Sleep(500 * time.Millisecond)
 	ln, err := net.Listen("tcp", "127.0.0.1:"+port)
@@ -148,17 +128,7 @@ func demoSidecar(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	var wedged atomic.Bool
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/healthz" {
-			http.NotFound(w, r)
-			return
-		}
-		if wedged.Load() {
-			<-r.Context().Done() // hang, as a deadlocked server does
-			return
-		}
-		io.WriteString(w, "ok\n")
-	})}
+	srv := demoServer(&wedged)
 	// Said before serving, so the line is in the pipe before any probe
 	// can succeed.
 	fmt.Fprintf(stdout, "serving http://%s/healthz (role this attempt: %s)\n", ln.Addr(), role)
@@ -189,16 +159,77 @@ func demoSidecar(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		case sig := <-stop:
 			fmt.Fprintf(stdout, "got the stop signal (%v): shutting down cleanly\n", sig)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-				srv.Close()
-			}
-			srv.Close()
-			if worker != nil { // it got the stop signal too
-				worker.Wait()
-			}
+			shutDownDemo(srv, worker)
 			return 0
 		}
+	}
+}
+
+// demoWorker is the demo sidecar's child: it waits for the stop signal
+// that tether sends the whole tree.
+func demoWorker(stop <-chan os.Signal, stdout io.Writer) int {
+	fmt.Fprintf(stdout, "worker %d: started by the sidecar; tether stops it with the sidecar's whole tree\n", os.Getpid())
+	<-stop
+	fmt.Fprintf(stdout, "worker %d: got the stop signal, exiting\n", os.Getpid())
+	return 0
+}
+
+// readDemoRole reads this attempt's role (calm, crash, wedge) from the
+// first line of stdin; calm if none comes within 3 seconds.
+func readDemoRole(stdin io.Reader) string {
+	roleCh := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
+		roleCh <- strings.TrimSpace(line)
+	}()
+	select {
+	case role := <-roleCh:
+		return role
+	case <-time.After(3 * time.Second):
+		return "calm"
+	}
+}
+
+// startDemoWorker starts the worker child, or returns nil if it cannot.
+func startDemoWorker(stdout, stderr io.Writer) *exec.Cmd {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	worker := exec.Command(exe, demoSidecarCommand, "worker")
+	worker.Stdout, worker.Stderr = stdout, stderr
+	if worker.Start() != nil {
+		return nil
+	}
+	return worker
+}
+
+// demoServer answers GET /healthz with "ok", or hangs, as a deadlocked
+// server does, once wedged is set.
+func demoServer(wedged *atomic.Bool) *http.Server {
+	return &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		if wedged.Load() {
+			<-r.Context().Done()
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})}
+}
+
+// shutDownDemo shuts srv down within a second and waits for the worker,
+// which got the stop signal too.
+func shutDownDemo(srv *http.Server, worker *exec.Cmd) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
+	}
+	srv.Close()
+	if worker != nil {
+		worker.Wait()
 	}
 }

@@ -219,29 +219,65 @@ Reference: docs/cli.md. For app authors: docs/hosts.md.
 
 // commandHelp returns the help of one command, or "".
 func commandHelp(cmd string) string {
+	parts, ok := helpPages[cmd]
+	if !ok {
+		return ""
+	}
 	var b strings.Builder
-	opt := func(opts []option) {
-		for _, o := range opts {
-			if o.flag == "" {
-				continue
-			}
-			name := "--" + o.flag
-			if o.short != "" {
-				name = "-" + o.short + ", " + name
-			}
-			if o.arg != "" {
-				name += " " + o.arg
-			}
-			def := ""
-			if o.def != "" {
-				def = " (default " + o.def + ")"
-			}
-			fmt.Fprintf(&b, "  %s\n      %s%s\n", name, o.help, def)
+	for _, part := range parts {
+		b.WriteString(part.text)
+		if part.flags != nil {
+			writeFlagHelp(&b, part.flags())
 		}
 	}
-	switch cmd {
-	case "run":
-		b.WriteString(`Usage: tether run [flags] -- COMMAND [ARG...]
+	return b.String()
+}
+
+// helpPart is one piece of a command's help page: text as written, then,
+// when flags is not nil, the flags of the options it returns.
+type helpPart struct {
+	text  string
+	flags func() []option
+}
+
+// helpPages are the help pages of the commands, by command.
+var helpPages = map[string][]helpPart{
+	"run": {
+		{text: runHelp, flags: func() []option { return sidecarOptions }}, // keys of tether.toml only have no flag and are left out
+		{text: "\nFlags of tether itself:\n", flags: func() []option { return processOptions }},
+		{text: probesHelp + exitHelp + runExamplesHelp},
+	},
+	"up": {
+		{text: upHelp, flags: func() []option { var file string; return upOptions(&file) }},
+		{text: upConfigHelp},
+	},
+	"demo":    {{text: demoHelp, flags: func() []option { return processOptions }}},
+	"version": {{text: "Usage: tether version\n\nPrint tether's version, Go version and platform.\n"}},
+}
+
+// writeFlagHelp writes one entry per option that has a flag: its names and
+// argument, then its help and default.
+func writeFlagHelp(b *strings.Builder, opts []option) {
+	for _, o := range opts {
+		if o.flag == "" {
+			continue
+		}
+		name := "--" + o.flag
+		if o.short != "" {
+			name = "-" + o.short + ", " + name
+		}
+		if o.arg != "" {
+			name += " " + o.arg
+		}
+		def := ""
+		if o.def != "" {
+			def = " (default " + o.def + ")"
+		}
+		fmt.Fprintf(b, "  %s\n      %s%s\n", name, o.help, def)
+	}
+}
+
+const runHelp = `Usage: tether run [flags] -- COMMAND [ARG...]
 
 Supervise one sidecar: COMMAND with its arguments, run directly (no shell).
 Each flag is also the key of the same name in a [sidecar.NAME] table of
@@ -250,11 +286,9 @@ tether.toml (--ready-timeout is ready_timeout). Durations are Go durations:
 stderr.
 
 Flags of the sidecar:
-`)
-		opt(sidecarOptions) // keys of tether.toml only have no flag and are left out
-		b.WriteString("\nFlags of tether itself:\n")
-		opt(processOptions)
-		b.WriteString(probesHelp + exitHelp + `
+`
+
+const runExamplesHelp = `
 Examples (each runs as printed; Ctrl-C stops it):
   tether run --name web --port auto --ready 'http://127.0.0.1:{port}/' \
       --live 'http://127.0.0.1:{port}/' -- python3 -m http.server {port} --bind 127.0.0.1
@@ -263,10 +297,9 @@ Examples (each runs as printed; Ctrl-C stops it):
 
 With --bundled, COMMAND is a plain name such as api, found beside the tether
 executable as api-<target-triple> or api (the layout of Tauri's externalBin).
-`)
-	case "up":
-		var file string
-		b.WriteString(`Usage: tether up [-f FILE] [NAME...]
+`
+
+const upHelp = `Usage: tether up [-f FILE] [NAME...]
 
 Supervise the sidecars of a config file (default ./tether.toml), or only the
 NAMEs given and what they depend on. A sidecar starts once every sidecar in its
@@ -276,9 +309,9 @@ has ended; it exits 0 after an orderly stop, else with the status of the first
 sidecar that ended with a non-zero one.
 
 Flags (they win over the file's top-level keys):
-`)
-		opt(upOptions(&file))
-		b.WriteString(`
+`
+
+const upConfigHelp = `
 tether.toml:
   lifeline = "stdin"                   # settings of tether itself, at the top
   [sidecar.db]
@@ -296,9 +329,9 @@ Every flag of tether run is a key of [sidecar.NAME] (tether help run); dir is
 relative to the file, and defaults to the file's directory. An unknown key,
 a bad value, an unknown depends_on name or a dependency cycle is an error:
 exit status 2, nothing started.
-`)
-	case "demo":
-		b.WriteString(`Usage: tether demo [--output json|text]
+`
+
+const demoHelp = `Usage: tether demo [--output json|text]
 
 Supervise a built-in demo sidecar (tether itself, in a hidden mode) that serves
 HTTP health checks on an automatic port. In about 20 seconds you see it become
@@ -310,15 +343,7 @@ a live view: the sidecar's state, pid, port, attempt and readiness in a table,
 its log below, and keys to restart (r), stop (x), start (s) it and quit (q).
 
 Flags:
-`)
-		opt(processOptions)
-	case "version":
-		b.WriteString("Usage: tether version\n\nPrint tether's version, Go version and platform.\n")
-	default:
-		return ""
-	}
-	return b.String()
-}
+`
 
 const probesHelp = `
 Probes (--ready, --live; {port} is replaced):

@@ -160,21 +160,50 @@ func (s *session) run(ctx context.Context, ppid int) int {
 		go readCommands(s.stdin, lines, stdinEnd, quit)
 	}
 
+	err = s.serve(ctx, sessionInputs{
+		signals: sigCh, viewInterrupts: viewInterrupts, lines: lines,
+		stdinEnd: stdinEnd, parentGone: parentGone, broken: broken,
+	})
+	s.closeLogs() // the group has delivered its last event
+	s.events.Close()
+	<-writerDone
+	if errors.Is(err, tether.ErrInvalidSpec) { // the checks of the config missed it
+		fmt.Fprintf(s.stderr, "tether: %v\n", err)
+		return 2
+	}
+	return tether.ExitStatus(err)
+}
+
+// sessionInputs are what a session reacts to while its group runs. A nil
+// channel is one that never delivers.
+type sessionInputs struct {
+	signals        <-chan os.Signal // stop signals: stop, or kill when stopping and an interrupt
+	viewInterrupts <-chan struct{}  // q or Ctrl-C in the live view, as SIGINT
+	lines          <-chan []byte    // command lines, from stdin or the live view
+	stdinEnd       <-chan error     // stdin ended: the lifeline, if it is stdin
+	parentGone     <-chan struct{}  // --exit-with-parent saw the parent go
+	broken         <-chan struct{}  // the host stopped reading the output
+}
+
+// serve runs the group until its Run returns, acting on what in delivers
+// meanwhile, and returns Run's error.
+func (s *session) serve(ctx context.Context, in sessionInputs) error {
+	var err error
 	groupDone := make(chan error, 1)
 	go func() { groupDone <- s.group.Run(context.WithoutCancel(ctx)) }()
 
-	ctxDone := ctx.Done()
+	ctxDone, stdinEnd, parentGone := ctx.Done(), in.stdinEnd, in.parentGone
 	for running := true; running; {
 		select {
 		case err = <-groupDone:
 			running = false
-		case sig := <-sigCh:
+		case sig := <-in.signals:
 			if s.stopping && isInterrupt(sig) {
 				s.group.Kill()
 			} else {
 				s.stop("signal")
 			}
-		case <-viewInterrupts: // q or Ctrl-C in the live view: as SIGINT
+		case <-in.viewInterrupts: // q or Ctrl-C in the live view: as SIGINT
 			if s.stopping {
 				s.group.Kill()
 			} else {
@@ -183,7 +212,7 @@ func (s *session) run(ctx context.Context, ppid int) int {
 		case <-ctxDone:
 			ctxDone = nil
 			s.stop("signal")
-		case line := <-lines:
+		case line := <-in.lines:
 			s.stdinLine++
 			s.command(line)
 		case err := <-stdinEnd:
@@ -197,18 +226,11 @@ func (s *session) run(ctx context.Context, ppid int) int {
 		case <-parentGone:
 			parentGone = nil
 			s.stop("parent")
-		case <-broken: // the host stopped reading: treated as its death
+		case <-in.broken: // the host stopped reading: treated as its death
 			s.stop("parent")
 		}
 	}
-	s.closeLogs() // the group has delivered its last event
-	s.events.Close()
-	<-writerDone
-	if errors.Is(err, tether.ErrInvalidSpec) { // the checks of the config missed it
-		fmt.Fprintf(s.stderr, "tether: %v\n", err)
-		return 2
-	}
-	return tether.ExitStatus(err)
+	return err
 }
 
 // stop begins the orderly stop of every sidecar.
