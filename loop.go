@@ -319,26 +319,26 @@ func (l *loop) park(ctx context.Context) (again bool) {
 
 // attempt is one spawned child and everything that watches it.
 type attempt struct {
-	n     int
-	g     *proc.Group
-	pid   int
-	port  int
-	start time.Time
-	p     *pipes
-	tail  *tailRing // its last output lines
+	number int         // 1 for the first attempt of a Run
+	tree   *proc.Group // the child and its descendants, in their containment unit
+	pid    int
+	port   int
+	start  time.Time
+	pipes  *pipes    // the child's stdin, stdout and stderr
+	tail   *tailRing // its last output lines
 
-	exitCh  chan exitStatus // the child was reaped
-	goneCh  chan struct{}   // then, its whole tree is gone
-	readers chan struct{}   // one value per output reader that finished
-	readyCh chan error      // readiness result
-	liveCh  chan error      // liveness gave up: unhealthy
-	notify  *probe.Notify   // the notify socket, with a notify probe
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup     // every goroutine watching the attempt
-	actx    context.Context    // ends when the attempt's probes must stop
-	wctx    context.Context    // ends when watch is done
-	wcancel context.CancelFunc // ends the waiter's wait for the tree
-	closers []func()           // run once every watcher has returned
+	exitCh      chan exitStatus    // the child was reaped
+	goneCh      chan struct{}      // then, its whole tree is gone
+	readers     chan struct{}      // one value per output reader that finished
+	readyCh     chan error         // readiness result
+	liveCh      chan error         // liveness gave up: unhealthy
+	notify      *probe.Notify      // the notify socket, with a notify probe
+	endProbes   context.CancelFunc // ends probeCtx
+	wg          sync.WaitGroup     // every goroutine watching the attempt
+	probeCtx    context.Context    // ends when the attempt's probes must stop
+	watchCtx    context.Context    // ends when watch is done
+	endTreeWait context.CancelFunc // ends the waiter's wait for the tree
+	closers     []func()           // run once every watcher has returned
 }
 
 // goWatch runs f on a goroutine that the attempt's end waits for.
@@ -406,17 +406,17 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	// end (actx) must not cut short the wait for the tree to be gone.
 	wctx, wcancel := context.WithCancel(context.Background())
 	a := &attempt{
-		n: l.attempt, g: g, pid: g.Pid(), port: port, start: l.s.now(), p: p,
+		number: l.attempt, tree: g, pid: g.Pid(), port: port, start: l.s.now(), pipes: p,
 		exitCh: make(chan exitStatus, 1), goneCh: make(chan struct{}, 1),
 		readers: make(chan struct{}, 2), readyCh: make(chan error, 1), liveCh: make(chan error, 1),
-		cancel: cancel, actx: actx, wctx: wctx, wcancel: wcancel, notify: rp.notify,
+		endProbes: cancel, probeCtx: actx, watchCtx: wctx, endTreeWait: wcancel, notify: rp.notify,
 	}
 	a.tail = &tailRing{}
 	l.s.pid.Store(int64(a.pid))
 	l.s.stdin.Store(p.stdinW)
 	l.s.group.Store(g)
 	l.st.Pid, l.st.Port = a.pid, port
-	l.emitStatus(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.n, Port: port, Containment: g.Mode()})
+	l.emitStatus(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.number, Port: port, Containment: g.Mode()})
 	l.reportWatcher(a)
 	l.startWatchers(a, rp)
 	return a, nil
@@ -426,7 +426,7 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 // output pipe, the waiter for its exit and then for its whole tree, and
 // its readiness probe.
 func (l *loop) startWatchers(a *attempt, rp *attemptReadiness) {
-	p, g := a.p, a.g
+	p, g := a.pipes, a.tree
 	spawnWatcher := a.goWatch
 	var onLine func([]byte)
 	if rp.logRe != nil {
@@ -436,7 +436,7 @@ func (l *loop) startWatchers(a *attempt, rp *attemptReadiness) {
 		f    *os.File
 		kind EventKind
 	}{{p.stdoutR, EventStdout}, {p.stderrR, EventStderr}} {
-		lr := &lineReader{r: r.f, kind: r.kind, pid: a.pid, attempt: a.n, q: l.q, onLine: onLine, tail: a.tail}
+		lr := &lineReader{r: r.f, kind: r.kind, pid: a.pid, attempt: a.number, q: l.q, onLine: onLine, tail: a.tail}
 		spawnWatcher(func() {
 			lr.run()
 			a.readers <- struct{}{}
@@ -445,7 +445,7 @@ func (l *loop) startWatchers(a *attempt, rp *attemptReadiness) {
 	waitTree := func() {
 		st, _ := g.Wait()
 		a.exitCh <- statusOf(st, l.s.now())
-		g.WaitGone(a.wctx)
+		g.WaitGone(a.watchCtx)
 		a.goneCh <- struct{}{}
 	}
 	// Where the system allows, nothing waits for the exit until it has
@@ -461,19 +461,19 @@ func (l *loop) startWatchers(a *attempt, rp *attemptReadiness) {
 		go waitRun()
 	}
 	a.closers = append(a.closers, rp.close)
-	l.startReady(a.actx, a, rp)
+	l.startReady(a.probeCtx, a, rp)
 }
 
 // reportWatcher follows the spawned event of an attempt that no watcher
 // covers with an error event that says why and what would fix it: once per
 // Run for each distinct cause.
 func (l *loop) reportWatcher(a *attempt) {
-	err := a.g.WatcherErr()
+	err := a.tree.WatcherErr()
 	if err == nil || err.Error() == l.noWatcher {
 		return
 	}
 	l.noWatcher = err.Error()
-	l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n,
+	l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.number,
 		Err: fmt.Errorf("tether: if this host is killed with SIGKILL, processes the sidecar started may survive it: %w", err)})
 }
 
@@ -536,8 +536,8 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 			w.readersOut--
 		case <-w.drain:
 			// Something outside the tree holds the pipes open.
-			proc.InterruptRead(a.p.stdoutR)
-			proc.InterruptRead(a.p.stderrR)
+			proc.InterruptRead(a.pipes.stdoutR)
+			proc.InterruptRead(a.pipes.stderrR)
 		case <-w.stop.Deadline():
 			if w.stop.Expire() {
 				l.onGone(w) // the tree outlived the kill: give up on it
@@ -611,7 +611,7 @@ func (l *loop) newWatch(a *attempt) *attemptWatch {
 	w.stop = &stopSeq{
 		target: attemptStop{l: l, a: a}, clock: l.s.clock(),
 		withReq: l.stopReq.kind != stopReqNone, stopSignal: l.spec.StopSignal, grace: l.spec.Grace,
-		report: func(err error) { l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err}) },
+		report: func(err error) { l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.number, Err: err}) },
 	}
 	return w
 }
@@ -630,7 +630,7 @@ func (l *loop) beginStop(w *attemptWatch, why endReason, err error) {
 	if w.stop.Begun() {
 		return
 	}
-	w.a.cancel() // probes end
+	w.a.endProbes() // probes end
 	w.stopWatchdog()
 	l.setState(StateStopping)
 	w.stop.Begin(!w.exited)
@@ -640,9 +640,9 @@ func (l *loop) beginStop(w *attemptWatch, why endReason, err error) {
 func (l *loop) onExit(w *attemptWatch, st exitStatus) {
 	w.st, w.exited = st, true
 	l.s.stdin.Store(nil)
-	w.a.p.stdinW.Close()
-	w.a.cancel()
-	if !w.stop.Begun() && w.a.g.Alive() {
+	w.a.pipes.stdinW.Close()
+	w.a.endProbes()
+	if !w.stop.Begun() && w.a.tree.Alive() {
 		// The child is gone but its tree is not: stop the rest, as
 		// systemd does with a control group.
 		l.beginStop(w, endExit, nil)
@@ -683,14 +683,14 @@ func (l *loop) onReady(w *attemptWatch, err error) {
 	}
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrNotReady, err)
-		l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err})
+		l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.number, Err: err})
 		l.beginStop(w, endNotReady, err)
 		return
 	}
 	w.ready, w.readyAt = true, l.s.now()
 	l.st.Ready = true
 	w.readyLimit.Stop()
-	l.setStateAfter(Event{Kind: EventReady, Pid: a.pid, Attempt: a.n, After: w.readyAt.Sub(a.start)}, StateRunning)
+	l.setStateAfter(Event{Kind: EventReady, Pid: a.pid, Attempt: a.number, After: w.readyAt.Sub(a.start)}, StateRunning)
 	l.startLive(a)
 	if l.spec.Watchdog > 0 && a.notify != nil {
 		w.watchdog = l.s.clock().NewTimer(l.spec.Watchdog)
@@ -706,22 +706,22 @@ func (l *loop) onUnhealthy(w *attemptWatch, err error, failures int) {
 	}
 	a := w.a
 	l.st.Ready = false
-	l.emitStatus(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.n, Failures: failures, Err: err})
+	l.emitStatus(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.number, Failures: failures, Err: err})
 	l.beginStop(w, endUnhealthy, fmt.Errorf("%w: %w", ErrUnhealthy, err))
 }
 
 // endAttempt releases what the attempt held and reports its end.
 func (l *loop) endAttempt(w *attemptWatch) outcome {
 	a, st := w.a, w.st
-	a.cancel()
-	a.wcancel()
+	a.endProbes()
+	a.endTreeWait()
 	a.wg.Wait()
 	for _, c := range a.closers {
 		c()
 	}
-	a.p.closeAll()
-	oom := a.g.OOMKilled()
-	a.g.Release()
+	a.pipes.closeAll()
+	oom := a.tree.OOMKilled()
+	a.tree.Release()
 	l.s.pid.Store(0)
 	o := w.o
 	o.code, o.signal = st.code, st.signal
@@ -734,7 +734,7 @@ func (l *loop) endAttempt(w *attemptWatch) outcome {
 		tail = o.tail
 	}
 	l.st.Pid, l.st.Port, l.st.Ready = 0, 0, false
-	l.emitStatus(Event{Kind: EventExited, Pid: a.pid, Attempt: a.n, Code: st.code, Signal: st.signal,
+	l.emitStatus(Event{Kind: EventExited, Pid: a.pid, Attempt: a.number, Code: st.code, Signal: st.signal,
 		Uptime: st.at.Sub(a.start), Expected: w.expected, Tail: tail, OOM: oom})
 	return o
 }

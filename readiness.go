@@ -139,19 +139,19 @@ func (l *loop) startLive(a *attempt) {
 		failures := 0
 		for {
 			select {
-			case <-a.actx.Done():
+			case <-a.probeCtx.Done():
 				return
 			case <-t.C:
 			}
-			cctx, cancel := context.WithTimeout(a.actx, l.spec.LiveTimeout)
+			cctx, cancel := context.WithTimeout(a.probeCtx, l.spec.LiveTimeout)
 			err := check(cctx)
-			if err != nil && cctx.Err() == context.DeadlineExceeded && a.actx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+			if err != nil && cctx.Err() == context.DeadlineExceeded && a.probeCtx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
 				// A FuncProbe that returned something else once its
 				// time was up: say that it timed out.
 				err = fmt.Errorf("timed out after %v: %w", l.spec.LiveTimeout, err)
 			}
 			cancel()
-			if a.actx.Err() != nil {
+			if a.probeCtx.Err() != nil {
 				return
 			}
 			if err == nil {
@@ -163,7 +163,7 @@ func (l *loop) startLive(a *attempt) {
 					a.liveCh <- err // buffered, and the only send
 					return
 				}
-				l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.n, Err: err})
+				l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.number, Err: err})
 			}
 			t.Reset(l.spec.LiveInterval)
 		}

@@ -85,8 +85,8 @@ type attemptStop struct {
 	a *attempt
 }
 
-func (t attemptStop) signal(sig os.Signal) error { return t.a.g.Signal(sig) }
-func (t attemptStop) kill() error                { return t.a.g.Kill() }
+func (t attemptStop) signal(sig os.Signal) error { return t.a.tree.Signal(sig) }
+func (t attemptStop) kill() error                { return t.a.tree.Kill() }
 
 // request makes the configured stop request. What can block (a write to a
 // full pipe, a POST, a command) runs on a goroutine the attempt's end waits
@@ -98,17 +98,17 @@ func (t attemptStop) request() <-chan error {
 	switch req.kind {
 	case stopReqStdinClose:
 		l.s.stdin.Store(nil)
-		done <- a.p.stdinW.Close()
+		done <- a.pipes.stdinW.Close()
 	case stopReqStdinText:
 		a.goWatch(func() {
-			_, err := a.p.stdinW.Write([]byte(req.text + "\n"))
+			_, err := a.pipes.stdinW.Write([]byte(req.text + "\n"))
 			done <- err
 		})
 	case stopReqHTTP:
 		post := probe.NewPost(expand(req.text, a.port))
 		a.goWatch(func() {
 			defer post.Close()
-			ctx, cancel := context.WithTimeout(a.wctx, l.spec.Grace)
+			ctx, cancel := context.WithTimeout(a.watchCtx, l.spec.Grace)
 			defer cancel()
 			done <- post.Check(ctx)
 		})
@@ -119,7 +119,7 @@ func (t attemptStop) request() <-chan error {
 		}
 		env := environ(l.spec.Env, a.port, l.sidecarEnv(a.port)...)
 		a.goWatch(func() {
-			ctx, cancel := context.WithTimeout(a.wctx, l.spec.Grace)
+			ctx, cancel := context.WithTimeout(a.watchCtx, l.spec.Grace)
 			defer cancel()
 			done <- probe.Exec(ctx, argv, env, l.spec.Dir)
 		})

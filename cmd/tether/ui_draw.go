@@ -34,7 +34,7 @@ type viewColumn struct {
 // which takes what is left of the width).
 func (m *viewModel) columns() []viewColumn {
 	nameWidth := 4
-	for _, c := range m.cars {
+	for _, c := range m.sidecars {
 		nameWidth = max(nameWidth, ansi.StringWidth(c.name))
 	}
 	return []viewColumn{
@@ -66,7 +66,7 @@ func fit(s string, width int, right bool) string {
 // leave the log pane fewer than half the lines.
 func (m *viewModel) tableRows() int {
 	room := max(m.height-6, 1) // title, header, rule, notice, keys, one log line
-	return max(min(len(m.cars), room/2+room%2), 1)
+	return max(min(len(m.sidecars), room/2+room%2), 1)
 }
 
 // logHeight is how many log lines fit.
@@ -81,7 +81,7 @@ func (m *viewModel) View() string {
 	lines = append(lines, m.tableLines()...)
 	lines = append(lines, m.ruleLine())
 	lines = append(lines, m.logLines()...)
-	lines = append(lines, m.st.dim.Render(fit(m.notice, m.width, false)))
+	lines = append(lines, m.styles.dim.Render(fit(m.notice, m.width, false)))
 	lines = append(lines, fit(keyHelp(m.width), m.width, false))
 	if len(lines) > m.height { // a terminal too small for all of it: the top stays
 		lines = lines[:max(m.height, 1)]
@@ -95,7 +95,7 @@ func (m *viewModel) titleLine() string {
 	if m.title != "" {
 		s += " · " + m.title
 	}
-	n := len(m.cars)
+	n := len(m.sidecars)
 	s += " · " + strconv.Itoa(n) + " sidecar"
 	if n != 1 {
 		s += "s"
@@ -103,7 +103,7 @@ func (m *viewModel) titleLine() string {
 	if m.quitting && !m.done {
 		s += " · stopping"
 	}
-	return m.st.title.Render(fit(s, m.width, false))
+	return m.styles.title.Render(fit(s, m.width, false))
 }
 
 // tableLines are the header and the rows that fit, scrolled so that the
@@ -118,17 +118,17 @@ func (m *viewModel) tableLines() []string {
 		rest -= col.width + 1
 	}
 	head.WriteString(fit("LAST OUTPUT", rest, false))
-	lines := []string{m.st.header.Render(fit(head.String(), m.width, false))}
+	lines := []string{m.styles.header.Render(fit(head.String(), m.width, false))}
 	rows := m.tableRows()
-	first := min(max(m.sel-rows+1, 0), len(m.cars)-rows)
-	for i := max(first, 0); i < len(m.cars) && i < first+rows; i++ {
-		lines = append(lines, m.row(m.cars[i], i == m.sel, cols, rest))
+	first := min(max(m.sel-rows+1, 0), len(m.sidecars)-rows)
+	for i := max(first, 0); i < len(m.sidecars) && i < first+rows; i++ {
+		lines = append(lines, m.row(m.sidecars[i], i == m.sel, cols, rest))
 	}
 	return lines
 }
 
 // row draws one sidecar's row; rest is the width of the last output.
-func (m *viewModel) row(c *viewCar, selected bool, cols []viewColumn, rest int) string {
+func (m *viewModel) row(c *viewSidecar, selected bool, cols []viewColumn, rest int) string {
 	dash := func(n int) string {
 		if n == 0 {
 			return "-"
@@ -149,7 +149,7 @@ func (m *viewModel) row(c *viewCar, selected bool, cols []viewColumn, rest int) 
 	cells := []string{c.name, c.state, dash(c.pid), dash(c.port), dash(c.attempt), strconv.Itoa(c.restarts), up, ready}
 	var b strings.Builder
 	if selected {
-		b.WriteString(m.st.key.Render(">") + " ")
+		b.WriteString(m.styles.key.Render(">") + " ")
 	} else {
 		b.WriteString("  ")
 	}
@@ -158,23 +158,23 @@ func (m *viewModel) row(c *viewCar, selected bool, cols []viewColumn, rest int) 
 		switch i {
 		case 0:
 			if selected {
-				cell = m.st.selected.Render(cell)
+				cell = m.styles.selected.Render(cell)
 			}
 		case 1:
 			cell = m.styleOf(c.state).Render(cell)
 		}
 		b.WriteString(cell + " ")
 	}
-	b.WriteString(m.st.dim.Render(fit(c.last, rest, false)))
+	b.WriteString(m.styles.dim.Render(fit(c.last, rest, false)))
 	return ansi.Truncate(b.String(), m.width, "")
 }
 
 // styleOf returns the style of a state's name.
 func (m *viewModel) styleOf(state string) lipgloss.Style {
-	if s, ok := m.st.state[state]; ok {
+	if s, ok := m.styles.state[state]; ok {
 		return s
 	}
-	return m.st.dim
+	return m.styles.dim
 }
 
 // ruleLine names the selected sidecar above its log, and whether the log
@@ -182,7 +182,7 @@ func (m *viewModel) styleOf(state string) lipgloss.Style {
 func (m *viewModel) ruleLine() string {
 	c := m.selected()
 	if c == nil {
-		return m.st.dim.Render(strings.Repeat("─", max(m.width, 0)))
+		return m.styles.dim.Render(strings.Repeat("─", max(m.width, 0)))
 	}
 	left := "── " + c.name + " "
 	right := " following ──"
@@ -191,9 +191,9 @@ func (m *viewModel) ruleLine() string {
 	}
 	fill := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if fill < 1 {
-		return m.st.dim.Render(fit(left, m.width, false))
+		return m.styles.dim.Render(fit(left, m.width, false))
 	}
-	return m.st.dim.Render(left + strings.Repeat("─", fill) + right)
+	return m.styles.dim.Render(left + strings.Repeat("─", fill) + right)
 }
 
 // logLines are the log pane: the selected sidecar's lines that fit,
@@ -208,15 +208,15 @@ func (m *viewModel) logLines() []string {
 			text := fit(l.text, m.width, false)
 			switch {
 			case l.stderr:
-				text = m.st.stderr.Render(text)
+				text = m.styles.stderr.Render(text)
 			case l.tone == ansiRed:
-				text = m.st.stderr.Render(text)
+				text = m.styles.stderr.Render(text)
 			case l.tone == ansiGreen:
 				text = m.styleOf("running").Render(text)
 			case l.tone == ansiYell:
 				text = m.styleOf("starting").Render(text)
 			case l.life:
-				text = m.st.dim.Render(text)
+				text = m.styles.dim.Render(text)
 			}
 			out = append(out, text)
 		}

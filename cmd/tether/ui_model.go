@@ -36,8 +36,8 @@ type logLine struct {
 	tone   string // a lifecycle line's colour, as describe gives it (ansiRed…)
 }
 
-// viewCar is what the view knows of one sidecar, from its events alone.
-type viewCar struct {
+// viewSidecar is what the view knows of one sidecar, from its events alone.
+type viewSidecar struct {
 	name      string
 	state     string // the last state event's state; "waiting" before any
 	pid, port int
@@ -54,8 +54,8 @@ type viewCar struct {
 
 // viewModel is the live view's state: the bubbletea Model.
 type viewModel struct {
-	cars      []*viewCar
-	byName    map[string]*viewCar
+	sidecars  []*viewSidecar
+	byName    map[string]*viewSidecar
 	title     string
 	sel       int // the selected sidecar
 	scroll    int // log lines scrolled back from the newest; 0 follows
@@ -65,7 +65,7 @@ type viewModel struct {
 	done      bool   // the session is over
 	notice    string // the last message for the user (an error without a sidecar, a refused key)
 	now       func() time.Time
-	st        viewStyles
+	styles    viewStyles
 	words     *textFormat // says lifecycle records in sentences, as --output text does
 	send      func(cmd, name string) bool
 	interrupt func()
@@ -75,13 +75,13 @@ type viewModel struct {
 // terminal says otherwise.
 func newViewModel(names []string, title string, color bool, out io.Writer) *viewModel {
 	m := &viewModel{
-		byName: make(map[string]*viewCar), title: title, width: 80, height: 24,
-		now: time.Now, st: newViewStyles(out, color), words: newTextFormat(names, false),
+		byName: make(map[string]*viewSidecar), title: title, width: 80, height: 24,
+		now: time.Now, styles: newViewStyles(out, color), words: newTextFormat(names, false),
 		send: func(string, string) bool { return true }, interrupt: func() {},
 	}
 	for _, n := range names {
-		c := &viewCar{name: n, state: "waiting"}
-		m.cars = append(m.cars, c)
+		c := &viewSidecar{name: n, state: "waiting"}
+		m.sidecars = append(m.sidecars, c)
 		m.byName[n] = c
 	}
 	return m
@@ -139,7 +139,7 @@ func (m *viewModel) key(k string) {
 	case "up", "k":
 		m.sel, m.scroll = max(m.sel-1, 0), 0
 	case "down", "j":
-		m.sel, m.scroll = min(m.sel+1, len(m.cars)-1), 0
+		m.sel, m.scroll = min(m.sel+1, len(m.sidecars)-1), 0
 	case "pgup", "b":
 		m.scroll += m.logHeight() - 1
 	case "pgdown", " ", "f":
@@ -165,11 +165,11 @@ func (m *viewModel) key(k string) {
 }
 
 // selected returns the selected sidecar, or nil when there is none.
-func (m *viewModel) selected() *viewCar {
-	if m.sel < 0 || m.sel >= len(m.cars) {
+func (m *viewModel) selected() *viewSidecar {
+	if m.sel < 0 || m.sel >= len(m.sidecars) {
 		return nil
 	}
-	return m.cars[m.sel]
+	return m.sidecars[m.sel]
 }
 
 // apply updates the view with one record.
@@ -210,7 +210,7 @@ func (m *viewModel) apply(r *record) {
 }
 
 // applyEvent updates c with one library event.
-func (m *viewModel) applyEvent(c *viewCar, ev *tether.Event) {
+func (m *viewModel) applyEvent(c *viewSidecar, ev *tether.Event) {
 	switch ev.Kind {
 	case tether.EventState:
 		c.state = ev.State.String()
@@ -232,7 +232,7 @@ func (m *viewModel) applyEvent(c *viewCar, ev *tether.Event) {
 }
 
 // add appends a line to c's log, keeping it bounded.
-func (c *viewCar) add(at time.Time, l logLine) {
+func (c *viewSidecar) add(at time.Time, l logLine) {
 	stamp := at.Local().Format("15:04:05")
 	if l.life {
 		l.text = stamp + " * " + l.text
@@ -246,7 +246,7 @@ func (c *viewCar) add(at time.Time, l logLine) {
 }
 
 // shown returns the lines of c's log that may be shown.
-func (c *viewCar) shown() []logLine {
+func (c *viewSidecar) shown() []logLine {
 	return c.log[max(len(c.log)-maxViewLog, 0):]
 }
 
@@ -287,7 +287,7 @@ func uptime(d time.Duration) string {
 // leaves on the terminal.
 func (m *viewModel) summary() string {
 	var b strings.Builder
-	for _, c := range m.cars {
+	for _, c := range m.sidecars {
 		fmt.Fprintf(&b, "%s: %s", c.name, c.state)
 		if c.ended {
 			fmt.Fprintf(&b, ", status %d", c.code)
