@@ -54,6 +54,13 @@ func (l *groupLog) waitFor(t *testing.T, what string, skip int, match func(Event
 	}
 }
 
+// all returns a copy of the events so far.
+func (l *groupLog) all() []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.events)
+}
+
 func (l *groupLog) dump() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -91,7 +98,8 @@ func TestGroupPortsAndOrder(t *testing.T) {
 	go func() { runErr <- g.Run(context.Background()) }()
 
 	apiReady := log.waitFor(t, "api ready", 0, is("api", EventReady))
-	port := log.events[log.waitFor(t, "api spawned", 0, is("api", EventSpawned))].Port
+	apiSpawned := log.waitFor(t, "api spawned", 0, is("api", EventSpawned))
+	port := log.all()[apiSpawned].Port
 	webSpawned := log.waitFor(t, "web spawned", 0, is("web", EventSpawned))
 	if webSpawned < apiReady {
 		t.Errorf("web was spawned before api was ready:\n%s", log.dump())
@@ -105,14 +113,14 @@ func TestGroupPortsAndOrder(t *testing.T) {
 
 	// Restart api until it has another port (a free port may come back).
 	for try := 0; ; try++ {
-		mark := len(log.events)
+		mark := len(log.all())
 		if err := g.RestartMember("api"); err != nil {
 			t.Fatal(err)
 		}
 		i := log.waitFor(t, "api spawned again", mark, is("api", EventSpawned))
 		log.waitFor(t, "api ready again", i, is("api", EventReady))
-		if log.events[i].Port != port {
-			port = log.events[i].Port
+		if log.all()[i].Port != port {
+			port = log.all()[i].Port
 			break
 		}
 		if try == 10 {
@@ -124,7 +132,8 @@ func TestGroupPortsAndOrder(t *testing.T) {
 	i := log.waitFor(t, "web's args with the new port", 0, func(ev Event) bool {
 		return ev.Name == "web" && string(ev.Data) == fmt.Sprintf("%d=", port)
 	})
-	log.waitFor(t, "web ready again", 0, func(ev Event) bool { return is("web", EventReady)(ev) && ev.Attempt == log.events[i].Attempt })
+	webAttempt := log.all()[i].Attempt // match runs under the log's lock: read it before
+	log.waitFor(t, "web ready again", 0, func(ev Event) bool { return is("web", EventReady)(ev) && ev.Attempt == webAttempt })
 	if st, _ := g.Status("worker"); st.Attempt != 1 {
 		t.Errorf("worker, which uses no port, was restarted: %+v\n%s", st, log.dump())
 	}
@@ -138,8 +147,9 @@ func TestGroupPortsAndOrder(t *testing.T) {
 		if j := log.waitFor(t, name+" stopped", 0, is(name, EventStopped)); j > apiStopped {
 			t.Errorf("%s stopped after api, which it depends on:\n%s", name, log.dump())
 		}
-		if j := log.waitFor(t, name+" stopping", 0, is(name, EventStopping)); log.events[j].Reason != "test" {
-			t.Errorf("%s stopping reason %q", name, log.events[j].Reason)
+		j := log.waitFor(t, name+" stopping", 0, is(name, EventStopping))
+		if log.all()[j].Reason != "test" {
+			t.Errorf("%s stopping reason %q", name, log.all()[j].Reason)
 		}
 	}
 	if err := g.RestartMember("api"); !errors.Is(err, ErrNotRunning) {
@@ -164,10 +174,10 @@ func TestGroupFailure(t *testing.T) {
 	if !errors.As(err, &me) || me.Name != "db" || me.Status != 3 || ExitStatus(err) != 3 {
 		t.Fatalf("Run = %v, want db's status 3", err)
 	}
-	if slices.ContainsFunc(log.events, is("app", EventSpawned)) {
+	if slices.ContainsFunc(log.all(), is("app", EventSpawned)) {
 		t.Errorf("app was started:\n%s", log.dump())
 	}
-	if !slices.ContainsFunc(log.events, func(ev Event) bool {
+	if !slices.ContainsFunc(log.all(), func(ev Event) bool {
 		return ev.Name == "app" && ev.Kind == EventStopped && ev.Code == 1
 	}) {
 		t.Errorf("no stopped 1 for app:\n%s", log.dump())
