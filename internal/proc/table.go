@@ -24,6 +24,10 @@ func Processes() ([]Process, error) {
 	return out, nil
 }
 
+// Pids lists the pids of every process of the system, zombies included:
+// cheaper than Processes where the table is a directory (Linux).
+func Pids() ([]int, error) { return listPids() }
+
 // Lookup returns process pid's entry of the process table; false if there
 // is none (or, on systems without a table reader, always).
 func Lookup(pid int) (Process, bool) {

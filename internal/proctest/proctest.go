@@ -40,20 +40,22 @@ func Env(t testing.TB) string { return TagVar + "=" + Tag(t) }
 // environment holds tag.
 func Tagged(tag string) []int {
 	want := []byte(TagVar + "=" + tag + "\x00")
-	procs, err := proc.Processes()
+	all, err := proc.Pids()
 	if err != nil {
 		return nil
 	}
 	var pids []int
-	for _, p := range procs {
-		if p.Pid == os.Getpid() || p.Zombie {
+	for _, pid := range all {
+		if pid == os.Getpid() {
 			continue
 		}
-		env, err := proc.Environ(p.Pid)
-		if err != nil || !bytes.Contains(env, want) {
+		// A zombie's environment is empty: the environment is read first,
+		// the process's state only for the few that match.
+		env, err := proc.Environ(pid)
+		if err != nil || !bytes.Contains(env, want) || Zombie(pid) {
 			continue
 		}
-		pids = append(pids, p.Pid)
+		pids = append(pids, pid)
 	}
 	return pids
 }
