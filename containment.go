@@ -41,14 +41,24 @@ func (c Containment) String() string {
 	return fmt.Sprintf("Containment(%d)", int(c))
 }
 
-// ParseContainment parses "auto", "cgroup", "subreaper" or "group".
-func ParseContainment(s string) (Containment, error) {
+// MarshalText returns the mode's name, as String does.
+func (c Containment) MarshalText() ([]byte, error) {
+	if c < 0 || int(c) >= len(containmentNames) {
+		return nil, fmt.Errorf("tether: %v: no such containment", c)
+	}
+	return []byte(c.String()), nil
+}
+
+// UnmarshalText sets c from its name: "auto", "cgroup", "subreaper" or
+// "group" (a config file's or a flag's value).
+func (c *Containment) UnmarshalText(text []byte) error {
 	for i, n := range containmentNames {
-		if s == n {
-			return Containment(i), nil
+		if string(text) == n {
+			*c = Containment(i)
+			return nil
 		}
 	}
-	return 0, fmt.Errorf("tether: containment %q: want auto, cgroup, subreaper or group", s)
+	return fmt.Errorf("tether: containment %q: want auto, cgroup, subreaper or group", text)
 }
 
 // procMode is the OS layer's name for c.

@@ -73,8 +73,8 @@ func forkTreeMain(args []string) {
 // descendants), prints "spawned PID CONTAINMENT" and "up" when the tree is
 // up, and runs until it is killed.
 func containmentHostMain(args []string) {
-	mode, err := ParseContainment(args[0])
-	if err != nil {
+	var mode Containment
+	if err := mode.UnmarshalText([]byte(args[0])); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}

@@ -190,14 +190,24 @@ func (p RestartPolicy) String() string {
 	return fmt.Sprintf("RestartPolicy(%d)", int(p))
 }
 
-// ParseRestartPolicy parses "always", "on-failure" or "never".
-func ParseRestartPolicy(s string) (RestartPolicy, error) {
+// MarshalText returns the policy's name, as String does.
+func (p RestartPolicy) MarshalText() ([]byte, error) {
+	if p < 0 || int(p) >= len(restartNames) {
+		return nil, fmt.Errorf("tether: %v: no such restart policy", p)
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText sets p from its name: "always", "on-failure" or "never" (a
+// config file's or a flag's value).
+func (p *RestartPolicy) UnmarshalText(text []byte) error {
 	for i, n := range restartNames {
-		if s == n {
-			return RestartPolicy(i), nil
+		if string(text) == n {
+			*p = RestartPolicy(i)
+			return nil
 		}
 	}
-	return 0, fmt.Errorf("tether: restart policy %q: want always, on-failure or never", s)
+	return fmt.Errorf("tether: restart policy %q: want always, on-failure or never", text)
 }
 
 // Backoff is the restart delay: Initial before the first restart, multiplied

@@ -281,8 +281,8 @@ var sidecarOptions = []option{
 			if err != nil {
 				return err
 			}
-			p, err := tether.ParseRestartPolicy(s)
-			if err != nil {
+			var p tether.RestartPolicy
+			if p.UnmarshalText([]byte(s)) != nil {
 				return errNotAllowed
 			}
 			t.sc.spec.Restart = p
@@ -346,8 +346,8 @@ var sidecarOptions = []option{
 			if err != nil {
 				return err
 			}
-			c, err := tether.ParseContainment(s)
-			if err != nil {
+			var c tether.Containment
+			if c.UnmarshalText([]byte(s)) != nil {
 				return errNotAllowed
 			}
 			t.sc.spec.Containment = c
