@@ -28,7 +28,7 @@ import (
 // glibc rather than musl, and ios/arm64 means a device (aarch64-apple-ios),
 // not the simulator.
 func TargetTriple(goos, goarch string) (string, bool) {
-	t := targetTriple(goos + "/" + goarch)
+	t := targetTriples[goos+"/"+goarch]
 	return t, t != ""
 }
 
@@ -38,95 +38,54 @@ func CurrentTriple() (string, bool) {
 	return TargetTriple(runtime.GOOS, runtime.GOARCH)
 }
 
-func targetTriple(platform string) string {
-	switch platform {
-	case "linux/amd64":
-		return "x86_64-unknown-linux-gnu"
-	case "linux/386":
-		return "i686-unknown-linux-gnu"
-	case "linux/arm64":
-		return "aarch64-unknown-linux-gnu"
-	case "linux/arm":
-		return "armv7-unknown-linux-gnueabihf"
-	case "linux/riscv64":
-		return "riscv64gc-unknown-linux-gnu"
-	case "linux/ppc64le":
-		return "powerpc64le-unknown-linux-gnu"
-	case "linux/ppc64":
-		return "powerpc64-unknown-linux-gnu"
-	case "linux/s390x":
-		return "s390x-unknown-linux-gnu"
-	case "linux/loong64":
-		return "loongarch64-unknown-linux-gnu"
-	case "linux/mips":
-		return "mips-unknown-linux-gnu"
-	case "linux/mipsle":
-		return "mipsel-unknown-linux-gnu"
-	case "linux/mips64":
-		return "mips64-unknown-linux-gnuabi64"
-	case "linux/mips64le":
-		return "mips64el-unknown-linux-gnuabi64"
+// targetTriples maps GOOS/GOARCH to the Rust target triple Tauri names
+// binaries with.
+var targetTriples = map[string]string{
+	"linux/amd64":    "x86_64-unknown-linux-gnu",
+	"linux/386":      "i686-unknown-linux-gnu",
+	"linux/arm64":    "aarch64-unknown-linux-gnu",
+	"linux/arm":      "armv7-unknown-linux-gnueabihf",
+	"linux/riscv64":  "riscv64gc-unknown-linux-gnu",
+	"linux/ppc64le":  "powerpc64le-unknown-linux-gnu",
+	"linux/ppc64":    "powerpc64-unknown-linux-gnu",
+	"linux/s390x":    "s390x-unknown-linux-gnu",
+	"linux/loong64":  "loongarch64-unknown-linux-gnu",
+	"linux/mips":     "mips-unknown-linux-gnu",
+	"linux/mipsle":   "mipsel-unknown-linux-gnu",
+	"linux/mips64":   "mips64-unknown-linux-gnuabi64",
+	"linux/mips64le": "mips64el-unknown-linux-gnuabi64",
 
-	case "darwin/amd64":
-		return "x86_64-apple-darwin"
-	case "darwin/arm64":
-		return "aarch64-apple-darwin"
+	"darwin/amd64": "x86_64-apple-darwin",
+	"darwin/arm64": "aarch64-apple-darwin",
 
-	case "windows/amd64":
-		return "x86_64-pc-windows-msvc"
-	case "windows/386":
-		return "i686-pc-windows-msvc"
-	case "windows/arm64":
-		return "aarch64-pc-windows-msvc"
+	"windows/amd64": "x86_64-pc-windows-msvc",
+	"windows/386":   "i686-pc-windows-msvc",
+	"windows/arm64": "aarch64-pc-windows-msvc",
 
-	case "android/arm64":
-		return "aarch64-linux-android"
-	case "android/arm":
-		return "armv7-linux-androideabi"
-	case "android/amd64":
-		return "x86_64-linux-android"
-	case "android/386":
-		return "i686-linux-android"
+	"android/arm64": "aarch64-linux-android",
+	"android/arm":   "armv7-linux-androideabi",
+	"android/amd64": "x86_64-linux-android",
+	"android/386":   "i686-linux-android",
 
-	case "ios/arm64":
-		return "aarch64-apple-ios"
-	case "ios/amd64":
-		return "x86_64-apple-ios"
+	"ios/arm64": "aarch64-apple-ios",
+	"ios/amd64": "x86_64-apple-ios",
 
-	case "freebsd/amd64":
-		return "x86_64-unknown-freebsd"
-	case "freebsd/386":
-		return "i686-unknown-freebsd"
-	case "freebsd/arm64":
-		return "aarch64-unknown-freebsd"
-	case "freebsd/arm":
-		return "armv7-unknown-freebsd"
-	case "freebsd/riscv64":
-		return "riscv64gc-unknown-freebsd"
-	case "netbsd/amd64":
-		return "x86_64-unknown-netbsd"
-	case "netbsd/386":
-		return "i686-unknown-netbsd"
-	case "netbsd/arm64":
-		return "aarch64-unknown-netbsd"
-	case "netbsd/arm":
-		return "armv7-unknown-netbsd-eabihf"
-	case "openbsd/amd64":
-		return "x86_64-unknown-openbsd"
-	case "openbsd/386":
-		return "i686-unknown-openbsd"
-	case "openbsd/arm64":
-		return "aarch64-unknown-openbsd"
-	case "openbsd/riscv64":
-		return "riscv64gc-unknown-openbsd"
-	case "dragonfly/amd64":
-		return "x86_64-unknown-dragonfly"
-	case "illumos/amd64":
-		return "x86_64-unknown-illumos"
-	case "solaris/amd64":
-		return "x86_64-pc-solaris"
-	}
-	return ""
+	"freebsd/amd64":   "x86_64-unknown-freebsd",
+	"freebsd/386":     "i686-unknown-freebsd",
+	"freebsd/arm64":   "aarch64-unknown-freebsd",
+	"freebsd/arm":     "armv7-unknown-freebsd",
+	"freebsd/riscv64": "riscv64gc-unknown-freebsd",
+	"netbsd/amd64":    "x86_64-unknown-netbsd",
+	"netbsd/386":      "i686-unknown-netbsd",
+	"netbsd/arm64":    "aarch64-unknown-netbsd",
+	"netbsd/arm":      "armv7-unknown-netbsd-eabihf",
+	"openbsd/amd64":   "x86_64-unknown-openbsd",
+	"openbsd/386":     "i686-unknown-openbsd",
+	"openbsd/arm64":   "aarch64-unknown-openbsd",
+	"openbsd/riscv64": "riscv64gc-unknown-openbsd",
+	"dragonfly/amd64": "x86_64-unknown-dragonfly",
+	"illumos/amd64":   "x86_64-unknown-illumos",
+	"solaris/amd64":   "x86_64-pc-solaris",
 }
 
 // universalDarwin is the suffix of a macOS universal (fat) binary, which
