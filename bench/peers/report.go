@@ -508,7 +508,7 @@ func (r *results) plot(dir string) error {
 	g.WriteString("unset multiplot\n")
 	g.WriteString("set output 'peers-resources.png'\n")
 	fmt.Fprintf(&g, "set multiplot layout 1,3 title %q\n", fmt.Sprintf("resources and containment: median of %d runs, bars min–max (lower is better)", r.Runs))
-	hist(&g, []string{"flood_wall_s", "flood_cpu_s"}, []string{"wall time", "supervisor CPU"}, 1, fmt.Sprintf("(6) %d MB of 100-byte lines", r.FloodMB), "s", false, 0)
+	hist(&g, []string{"flood_wall_s", "flood_cpu_s", "flood_raw_wall_s", "flood_raw_cpu_s"}, []string{"wall time", "supervisor CPU", "wall, tether\nraw log", "CPU, tether\nraw log"}, 1, fmt.Sprintf("(6) %d MB of 100-byte lines", r.FloodMB), "s", false, 0)
 	hist(&g, []string{"rss_1_mib", "rss_50_mib"}, []string{"1 child", "50 children"}, 1, "(7) supervisor RSS, idle", "MiB", false, 0)
 	hist(&g, []string{"survivors_sigkill", "survivors_clean"}, []string{"after SIGKILL\nof the supervisor", "after a\nclean stop"}, 1, "(4) processes left, of 4", "processes", false, 6)
 	g.WriteString("unset multiplot\n")

@@ -25,6 +25,7 @@ type prog struct {
 	ready   string        // "", "http", "tcp", "notify" (tether), "push" (pm2's wait_ready)
 	lazy    bool          // registered but not started until begin
 	toFile  bool          // stdout to the tool's log file (tether: the event stream to a file)
+	rawLog  bool          // tether only: --output-events=false and a --log-file of the raw output
 }
 
 // peer starts fresh, isolated supervisor instances.
@@ -84,6 +85,7 @@ type tetherProc struct {
 	stdin io.WriteCloser
 	done  chan struct{}
 	out   string
+	log   string // the raw log file (--log-file), if any
 }
 
 // tetherArgs are the flags of one sidecar: the equivalents of the peers'
@@ -192,14 +194,19 @@ func (in *tetherInst) begin(name string) error {
 	flags, _ := tetherArgs(pr)
 	args := append([]string{"run", "--name", pr.name}, flags...)
 	args = append(append(args, "--"), childArgv(pr)...)
-	out := ""
+	out, log := "", ""
 	if pr.toFile {
 		out = filepath.Join(in.dir, pr.name+".ndjson")
+	}
+	if pr.rawLog {
+		log = filepath.Join(in.dir, pr.name+".log")
+		args = append([]string{"run", "--output-events=false", "--log-file", log, "--log-max-size", "1GiB"}, args[1:]...)
 	}
 	tp, err := in.p.launch(in.dir, args, out)
 	if err != nil {
 		return err
 	}
+	tp.log = log
 	in.procs[name] = tp
 	in.all = append(in.all, tp)
 	return nil
@@ -319,6 +326,9 @@ func (in *tetherInst) stop(name string) error {
 
 func (in *tetherInst) logFile(name string) string {
 	if tp := in.procs[name]; tp != nil {
+		if tp.log != "" {
+			return tp.log
+		}
 		return tp.out
 	}
 	return ""

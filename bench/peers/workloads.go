@@ -482,25 +482,43 @@ func wFlood(s *session) error {
 	mc.Short = "(6) log flood, CPU"
 	mb := s.res.metric("flood_out_mb", "(6) the same: size of what the tool wrote (raw log; tether: NDJSON events)", "MB", kindPlain)
 	mb.Short = "(6) log flood, output size"
+	rw := s.res.metric("flood_raw_wall_s", "(6r) the same, tether writing a raw log file (--output-events=false --log-file): wall time", "s", kindTime)
+	rw.Short = "(6r) log flood, raw log, wall"
+	rc := s.res.metric("flood_raw_cpu_s", "(6r) the same: the supervisor's CPU time (utime+stime)", "s", kindTime)
+	rc.Short = "(6r) log flood, raw log, CPU"
 	mw.Configured = map[string]string{
 		"tether":      "`tether run` (--output json by default on a non-terminal) with stdout to a file: one NDJSON event per line; CPU of tether and its watcher",
 		"supervisord": "stdout_logfile, no rotation",
 		"pm2":         "out_file, no rotation; CPU of the daemon",
 		naiveName:     "a line reader (bufio.Reader) into a buffered log file; CPU of the host",
 	}
+	rw.Configured = map[string]string{
+		"tether":      "`tether run --output-events=false --log-file PATH --log-max-size 1GiB` (no rotation): the sidecar's bytes as they are, events (lifecycle only) to a file; CPU of tether and its watcher",
+		"supervisord": "its figure of (6) in the same run (its log is raw already)",
+		"pm2":         "its figure of (6) in the same run",
+		naiveName:     "its figure of (6) in the same run",
+	}
+	s.unable("flood", mw, mc, mb, rw, rc)
 	insts := map[string]inst{}
-	s.unable("flood", mw, mc, mb)
 	defer func() {
 		for _, in := range insts {
 			in.close()
 		}
 	}()
 	bytes := s.floodMB * 1000 * 1000
-	name := func(i int) string { return fmt.Sprintf("flood%d", i+1) }
+	name := func(i int, raw bool) string {
+		if raw {
+			return fmt.Sprintf("floodraw%d", i+1)
+		}
+		return fmt.Sprintf("flood%d", i+1)
+	}
 	for _, p := range s.able("flood") {
 		var progs []prog
 		for i := 0; i < s.runs; i++ {
-			progs = append(progs, prog{name: name(i), child: []string{"flood", strconv.Itoa(bytes)}, tag: s.tag("flood", i, p.name()), lazy: true, toFile: true})
+			progs = append(progs, prog{name: name(i, false), child: []string{"flood", strconv.Itoa(bytes)}, tag: s.tag("flood", i, p.name()), lazy: true, toFile: true})
+			if p.name() == "tether" {
+				progs = append(progs, prog{name: name(i, true), child: []string{"flood", strconv.Itoa(bytes)}, tag: s.tag("floodraw", i, p.name()), lazy: true, toFile: true, rawLog: true})
+			}
 		}
 		in, err := p.start(s.dir("flood", p.name()), progs)
 		if err != nil {
@@ -515,37 +533,57 @@ func wFlood(s *session) error {
 			if in == nil {
 				continue
 			}
-			needle := "END-" + s.tag("flood", i, p.name())
-			cpu0 := 0.0
-			for _, pid := range in.pids() {
-				cpu0 += cpuSeconds(pid)
-			}
-			t0 := time.Now()
-			if err := in.begin(name(i)); err != nil {
-				s.note("flood: %s: %v", p.name(), err)
+			wall, cpu, size, ok := s.floodOnce(in, p.name(), name(i, false), s.tag("flood", i, p.name()), i)
+			if !ok {
 				continue
 			}
-			ok, t1 := fileHas(in.logFile(name(i)), needle, 120*time.Second, true)
-			cpu1 := 0.0
-			for _, pid := range in.pids() {
-				cpu1 += cpuSeconds(pid)
+			mw.add(p.name(), i, wall)
+			mc.add(p.name(), i, cpu)
+			mb.add(p.name(), i, size)
+			if p.name() != "tether" {
+				rw.add(p.name(), i, wall)
+				rc.add(p.name(), i, cpu)
+			} else if wall, cpu, _, ok := s.floodOnce(in, p.name(), name(i, true), s.tag("floodraw", i, p.name()), i); ok {
+				rw.add(p.name(), i, wall)
+				rc.add(p.name(), i, cpu)
 			}
-			if !ok {
-				s.note("flood: %s run %d: the end marker never reached the log", p.name(), i+1)
-			} else {
-				mw.add(p.name(), i, t1.Sub(t0).Seconds())
-				mc.add(p.name(), i, cpu1-cpu0)
-				if fi, err := os.Stat(in.logFile(name(i))); err == nil {
-					mb.add(p.name(), i, float64(fi.Size())/1e6)
-				}
-			}
-			if err := in.stop(name(i)); err != nil {
-				s.note("flood: %s: stop: %v", p.name(), err)
-			}
-			os.Remove(in.logFile(name(i)))
 		}
 	}
 	return nil
+}
+
+// floodOnce begins the flood program prog of in and measures the time
+// until its end marker (tag) is in its log, the CPU time of the tool's
+// own processes meanwhile, and the log's size in MB; then stops it.
+func (s *session) floodOnce(in inst, tool, prog, tag string, run int) (wall, cpu, sizeMB float64, ok bool) {
+	needle := "END-" + tag
+	cpu0 := 0.0
+	for _, pid := range in.pids() {
+		cpu0 += cpuSeconds(pid)
+	}
+	t0 := time.Now()
+	if err := in.begin(prog); err != nil {
+		s.note("flood: %s: %v", tool, err)
+		return 0, 0, 0, false
+	}
+	found, t1 := fileHas(in.logFile(prog), needle, 120*time.Second, true)
+	cpu1 := 0.0
+	for _, pid := range in.pids() {
+		cpu1 += cpuSeconds(pid)
+	}
+	if found {
+		wall, cpu = t1.Sub(t0).Seconds(), cpu1-cpu0
+		if fi, err := os.Stat(in.logFile(prog)); err == nil {
+			sizeMB = float64(fi.Size()) / 1e6
+		}
+	} else {
+		s.note("flood: %s run %d (%s): the end marker never reached the log", tool, run+1, prog)
+	}
+	if err := in.stop(prog); err != nil {
+		s.note("flood: %s: stop: %v", tool, err)
+	}
+	os.Remove(in.logFile(prog))
+	return wall, cpu, sizeMB, found
 }
 
 func wRSS(s *session) error {

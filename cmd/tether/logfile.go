@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,10 +19,20 @@ const (
 	defaultLogMaxFiles = 3
 )
 
-// logPending bounds the bytes waiting for the disk. A disk that falls this
-// far behind (or fails) loses output from its log file rather than slow the
-// sidecar down; the events on stdout lose nothing.
+// logPending bounds the bytes waiting for the disk. A sidecar that gets
+// this far ahead of a disk that is writing waits for it, as it would for a
+// slow reader of its pipe; a disk that has written nothing for logStall (it
+// hangs, or fails) loses output from its log file instead of holding the
+// sidecar up. The events on stdout lose nothing.
 const logPending = 16 << 20
+
+// logStall is how long a disk may go without finishing a write before the
+// sidecar stops waiting for it.
+const logStall = 2 * time.Second
+
+// logPiece is the most the writer writes at once, so that a slow disk is
+// seen making progress (logStall) a piece at a time.
+const logPiece = 256 << 10
 
 // logRetry is how long a log file that could not be opened or written waits
 // before it is tried again.
@@ -31,21 +42,26 @@ const logRetry = time.Second
 // at a line boundary when it would pass maxSize: PATH becomes PATH.1, PATH.1
 // becomes PATH.2, and so on, keeping at most maxFiles files in all. The
 // sidecar's event goroutine only copies bytes into a bounded buffer (add);
-// one goroutine of its own does the writing, so a slow, full or failing
-// disk never holds the sidecar up. The first failure of a run of failures is
+// one goroutine of its own does the writing, so a full or failing disk
+// never holds the sidecar up, and a slow one only as long as it writes. The first failure of a run of failures is
 // reported through report; bytes that cannot be written are dropped.
 type logFile struct {
 	path     string
 	maxSize  int64
 	maxFiles int
 	report   func(error) // one error event; called from the writer goroutine
+	pending  int         // logPending; less in tests, set before the first add
 
 	mu      sync.Mutex
 	buf     []byte // bytes waiting for the writer
 	dropped int64  // bytes dropped because buf was full, not yet reported
 	closed  bool
 	wake    chan struct{} // one token: buf has bytes, or closed
+	taken   chan struct{} // one token: the writer took buf (there is room)
 	done    chan struct{} // the writer returned
+	// lastWrite is when the writer last took bytes or finished a write
+	// (UnixNano): what says whether the disk keeps up.
+	lastWrite atomic.Int64
 
 	// Owned by the writer goroutine.
 	f       *os.File
@@ -65,21 +81,28 @@ func newLogFile(path string, maxSize int64, maxFiles int, report func(error)) (*
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create the directory of the log file: %w", err)
 	}
-	l := &logFile{path: path, maxSize: maxSize, maxFiles: max(maxFiles, 1), report: report,
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	l := &logFile{path: path, maxSize: maxSize, maxFiles: max(maxFiles, 1), report: report, pending: logPending,
+		wake: make(chan struct{}, 1), taken: make(chan struct{}, 1), done: make(chan struct{})}
+	l.lastWrite.Store(time.Now().UnixNano())
 	go l.run()
 	return l, nil
 }
 
 // add queues one output chunk, followed by a newline unless partial: the
-// bytes the sidecar wrote. It never blocks on the disk.
+// bytes the sidecar wrote. While logPending bytes wait it waits for room,
+// for as long as the disk keeps writing (see logPending).
 func (l *logFile) add(data []byte, partial bool) {
 	n := len(data)
 	if !partial {
 		n++
 	}
 	l.mu.Lock()
-	if l.closed || len(l.buf)+n > logPending {
+	for !l.closed && len(l.buf) > 0 && len(l.buf)+n > l.pending && l.keepingUp() {
+		l.mu.Unlock()
+		l.waitRoom()
+		l.mu.Lock()
+	}
+	if l.closed || len(l.buf) > 0 && len(l.buf)+n > l.pending {
 		l.dropped += int64(n)
 		l.mu.Unlock()
 		l.poke()
@@ -93,6 +116,23 @@ func (l *logFile) add(data []byte, partial bool) {
 	l.mu.Unlock()
 	if first {
 		l.poke()
+	}
+}
+
+// keepingUp reports whether the writer took bytes or finished a write
+// within logStall.
+func (l *logFile) keepingUp() bool {
+	return time.Since(time.Unix(0, l.lastWrite.Load())) < logStall
+}
+
+// waitRoom waits until the writer takes the waiting bytes, or logStall.
+func (l *logFile) waitRoom() {
+	l.poke()
+	t := time.NewTimer(logStall)
+	defer t.Stop()
+	select {
+	case <-l.taken:
+	case <-t.C:
 	}
 }
 
@@ -124,9 +164,16 @@ func (l *logFile) run() {
 		data, dropped, closed := l.buf, l.dropped, l.closed
 		l.buf, l.spare, l.dropped = l.spare[:0], nil, 0
 		l.mu.Unlock()
+		if len(data) > 0 {
+			l.lastWrite.Store(time.Now().UnixNano())
+			select {
+			case l.taken <- struct{}{}:
+			default:
+			}
+		}
 		if dropped > 0 && !l.behind {
 			l.behind = true // said once: a disk this slow stays slow
-			l.report(fmt.Errorf("tether: log file %s: the disk fell %d MiB behind: %d bytes of output were left out of it; the sidecar runs on, its events are unaffected", l.path, logPending>>20, dropped))
+			l.report(fmt.Errorf("tether: log file %s: the disk fell %d KiB behind: %d bytes of output were left out of it; the sidecar runs on, its events are unaffected", l.path, l.pending>>10, dropped))
 		}
 		if len(data) > 0 {
 			l.write(data)
@@ -169,6 +216,7 @@ func (l *logFile) write(data []byte) {
 			}
 			continue
 		}
+		n = min(n, logPiece) // progress is seen a piece at a time
 		if _, err := l.f.Write(data[:n]); err != nil {
 			l.fail(err)
 			l.f.Close()
@@ -178,6 +226,7 @@ func (l *logFile) write(data []byte) {
 		l.failing = false
 		l.size += int64(n)
 		data = data[n:]
+		l.lastWrite.Store(time.Now().UnixNano())
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"io"
 	"math"
 	"sync"
+	"time"
 
 	"tether.dev/tether"
 	"tether.dev/tether/internal/queue"
@@ -39,16 +40,18 @@ const writeSize = 256 << 10
 
 // outputBuffers keeps the buffers that output events are encoded into
 // (by the sidecars' delivery goroutines, see session.onOutput) for reuse
-// once the writer has written them: a flood allocates none. It keeps at
-// most a few, none of them large: the rest are left to the collector. It
-// also lends out encoders, one to each goroutine encoding at the time.
+// once the writer has written them: a flood allocates none. It keeps as
+// many as the event queue holds under a flood of 100-byte lines, none of
+// them large, and only a couple once the writer is idle: the rest are left
+// to the collector. It also lends out encoders, one to each goroutine
+// encoding at the time.
 type outputBuffers struct {
 	free     chan []byte
 	encoders sync.Pool
 }
 
 // newOutputBuffers returns an empty pool.
-func newOutputBuffers() *outputBuffers { return &outputBuffers{free: make(chan []byte, 8)} }
+func newOutputBuffers() *outputBuffers { return &outputBuffers{free: make(chan []byte, 16)} }
 
 // get returns an empty buffer, reused when one is free, else nil (the
 // encoder allocates one of the size it needs).
@@ -70,6 +73,36 @@ func (p *outputBuffers) encode(b []byte, o *tether.Output) []byte {
 	b, _ = e.appendOutput(b, o, 0, math.MaxInt)
 	p.encoders.Put(e)
 	return b
+}
+
+// idleKeep is how many free buffers are kept once the writer has been
+// idle for idleTrim: a flood is over.
+const (
+	idleKeep = 2
+	idleTrim = time.Second
+)
+
+// idle waits for ready while the writer has nothing to write, and lets go
+// of all but idleKeep free buffers if that takes idleTrim.
+func (p *outputBuffers) idle(ready <-chan struct{}) {
+	if p == nil || len(p.free) <= idleKeep {
+		<-ready
+		return
+	}
+	t := time.NewTimer(idleTrim)
+	defer t.Stop()
+	select {
+	case <-ready:
+		return
+	case <-t.C:
+	}
+	for len(p.free) > idleKeep {
+		select {
+		case <-p.free:
+		default:
+		}
+	}
+	<-ready
 }
 
 // put gives b back for reuse; nil p, or a large b, is let go.
@@ -104,7 +137,7 @@ func writeEvents(q *eventQueue, w io.Writer, f formatter, bufs *outputBuffers, b
 			if closed {
 				return
 			}
-			<-q.Ready()
+			bufs.idle(q.Ready())
 			continue
 		}
 		for i := range batch {
