@@ -5,7 +5,9 @@
 #
 # Usage: bench/peers/run.sh [runs]     (default 5; takes about 8 minutes)
 #   FLOOD_MB=200   size of the log-throughput stream
-#   ONLY=restart,stop,...   run only these workloads (ids in workloads.go)
+#   ONLY=restart,stop,...   run only these workloads (ids in workloads.go);
+#                           their results go to bench/results/only-restart-stop/,
+#                           leaving the full run's files and BENCHMARKS.md alone
 #
 # Installs what it lacks from the machine's own package sources: supervisord
 # and gnuplot from Debian (no service is left running), pm2 from npm into a
@@ -91,9 +93,11 @@ go build -o "$tmp/bin/peerchild" ./bench/peers/child
 go build -o "$tmp/bin/naive" ./bench/peers/naive
 
 echo "== running ($runs runs of each figure)" >&2
-mkdir -p "$tmp/w" bench/results
+out=bench/results
+[ -n "${ONLY:-}" ] && out=bench/results/only-${ONLY//,/-}
+mkdir -p "$tmp/w" "$out"
 "$tmp/bin/peerbench" -tether "$tmp/bin/tether" -child "$tmp/bin/peerchild" -supervisord "$(command -v supervisord)" \
-  -pm2-prefix "$tmp/npm" -pm2ctl "$repo/bench/peers/pm2ctl.js" -naive "$tmp/bin/naive" -work "$tmp/w" -out bench/results \
+  -pm2-prefix "$tmp/npm" -pm2ctl "$repo/bench/peers/pm2ctl.js" -naive "$tmp/bin/naive" -work "$tmp/w" -out "$out" \
   -runs "$runs" -tether-rev "$rev" -flood-mb "${FLOOD_MB:-200}" -only "${ONLY:-}" "${pc[@]}" "${note[@]}" "${skip[@]+"${skip[@]}"}"
 
 # The table in BENCHMARKS.md is this run's, between its two markers.
