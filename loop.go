@@ -436,7 +436,8 @@ func (l *loop) startWatchers(a *attempt, rp *attemptReadiness) {
 		f    *os.File
 		kind EventKind
 	}{{p.stdoutR, EventStdout}, {p.stderrR, EventStderr}} {
-		lr := &lineReader{r: r.f, kind: r.kind, pid: a.pid, attempt: a.number, q: l.q, onLine: onLine, tail: a.tail}
+		lr := &lineReader{r: r.f, kind: r.kind, pid: a.pid, attempt: a.number, q: l.q, onLine: onLine, tail: a.tail,
+			reuse: l.s.OnOutput != nil || l.s.OnEvent == nil}
 		spawnWatcher(func() {
 			lr.run()
 			a.readers <- struct{}{}

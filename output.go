@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"sync"
 	"time"
 
 	"tether.dev/tether/internal/proc"
@@ -21,15 +22,16 @@ const (
 	maxRead   = 256 << 10
 )
 
-// A read of at least handOver bytes that fills at least half the scratch
-// buffer (a flood) is not copied: the scratch buffer itself becomes the
-// batch's, and the reader reads on into another, one that OnOutput is done
-// with when there is one (see lineReader.free), else a new one.
+// A read of at least handOver bytes (a flood) is not copied when its
+// buffer will come back (lineReader.reuse), or when it fills at least half
+// the scratch buffer: the scratch buffer itself becomes the batch's, and
+// the reader reads on into another, one that OnOutput is done with when
+// there is one (see lineReader.free), else a new one.
 const handOver = 32 << 10
 
 // freeBuffers is how many buffers OnOutput is done with a reader keeps for
-// its next reads.
-const freeBuffers = 4
+// its next reads while reads are large: as many as can be in flight.
+const freeBuffers = maxQueuedOutput + 2
 
 // spare is a batch's scratch buffer and list of chunks, given back to its
 // reader once delivered, for its next reads.
@@ -56,7 +58,7 @@ type outBatch struct {
 	chunks  []chunk
 	// free, when set, takes buf back once its events are delivered to
 	// OnOutput (or to nobody): buf was a reader's scratch buffer.
-	free chan<- spare
+	free *spares
 }
 
 // delivery is one item on the event queue: a single event, or a batch of
@@ -80,8 +82,54 @@ type lineReader struct {
 	pend    []byte       // the start of a line not yet ended
 	// free holds scratch buffers handed over with a batch and given back
 	// by the delivery goroutine; nil until the first is handed over.
-	free   chan spare
+	free   *spares
 	chunks []chunk // a list of chunks from free, not in use, or nil
+	// reuse says that batches come back (OnOutput, or nobody, receives
+	// them): a large read is handed over even if it fills little of the
+	// scratch buffer, which comes back for the next reads.
+	reuse bool
+}
+
+// spares are the buffers a reader's batches gave back, kept only while
+// its reads are large (a flood): the delivery goroutine puts them, the
+// reader takes them. Once reads are small again it holds none, and takes
+// none back: an idle sidecar holds no more than its scratch buffer.
+type spares struct {
+	mu       sync.Mutex
+	flooding bool
+	list     []spare
+}
+
+// put keeps sp if the reader is flooding and there is room.
+func (f *spares) put(sp spare) {
+	f.mu.Lock()
+	if f.flooding && len(f.list) < freeBuffers {
+		f.list = append(f.list, sp)
+	}
+	f.mu.Unlock()
+}
+
+// take returns a spare, if one is kept, and marks the reader flooding.
+func (f *spares) take() (spare, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flooding = true
+	if len(f.list) == 0 {
+		return spare{}, false
+	}
+	sp := f.list[len(f.list)-1]
+	f.list[len(f.list)-1] = spare{}
+	f.list = f.list[:len(f.list)-1]
+	return sp, true
+}
+
+// calm lets go of every spare: the reader's reads are small again.
+func (f *spares) calm() {
+	f.mu.Lock()
+	f.flooding = false
+	clear(f.list)
+	f.list = f.list[:0]
+	f.mu.Unlock()
 }
 
 // run reads until EOF, or until an interrupt (proc.InterruptRead) after
@@ -102,7 +150,7 @@ func (lr *lineReader) run() {
 		n, err := lr.r.Read(room)
 		if n > 0 {
 			filled := n == len(room)
-			if read := p + n; read >= handOver && 2*read >= len(scratch) {
+			if read := p + n; read >= handOver && (lr.reuse || 2*read >= len(scratch)) {
 				// The next scratch is taken before this one is sent, so
 				// it is never the one lr.pend is left pointing into.
 				next := lr.nextScratch(len(scratch))
@@ -144,19 +192,18 @@ func (lr *lineReader) run() {
 // a new one. A list of chunks given back with it is kept in lr.chunks.
 func (lr *lineReader) nextScratch(size int) []byte {
 	if lr.free == nil {
-		lr.free = make(chan spare, freeBuffers)
+		lr.free = &spares{}
 	}
 	for {
-		select {
-		case sp := <-lr.free:
-			if lr.chunks == nil {
-				lr.chunks = sp.chunks
-			}
-			if cap(sp.buf) >= size {
-				return sp.buf[:size]
-			}
-		default:
+		sp, ok := lr.free.take()
+		if !ok {
 			return make([]byte, size)
+		}
+		if lr.chunks == nil {
+			lr.chunks = sp.chunks
+		}
+		if cap(sp.buf) >= size {
+			return sp.buf[:size]
 		}
 	}
 }
@@ -164,12 +211,8 @@ func (lr *lineReader) nextScratch(size int) []byte {
 // dropFree lets go of the buffers given back: reads are small again, and
 // an idle sidecar holds no more than its scratch buffer.
 func (lr *lineReader) dropFree() {
-	for lr.free != nil {
-		select {
-		case <-lr.free:
-		default:
-			return
-		}
+	if lr.free != nil {
+		lr.free.calm()
 	}
 }
 
@@ -180,7 +223,7 @@ func (lr *lineReader) emit(buf []byte) { lr.emitOwned(buf, nil) }
 // emitOwned is emit for a buf that free takes back, if not nil, once the
 // batch is delivered. lr.pend may be left pointing into buf: the reader
 // copies it out before it reads into a buffer taken from free again.
-func (lr *lineReader) emitOwned(buf []byte, free chan<- spare) {
+func (lr *lineReader) emitOwned(buf []byte, free *spares) {
 	var chunks []chunk
 	if free != nil && lr.chunks != nil {
 		chunks, lr.chunks = lr.chunks[:0], nil

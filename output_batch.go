@@ -80,11 +80,7 @@ func (o Output) Bytes() []byte {
 // the call) and events nobody receives are given back: an Event's Data is
 // the host's to keep.
 func (b *outBatch) giveBack() {
-	if b.free == nil {
-		return
-	}
-	select {
-	case b.free <- spare{buf: b.buf[:cap(b.buf)], chunks: b.chunks[:0]}:
-	default:
+	if b.free != nil {
+		b.free.put(spare{buf: b.buf[:cap(b.buf)], chunks: b.chunks[:0]})
 	}
 }

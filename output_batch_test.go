@@ -100,3 +100,36 @@ func TestOnOutputFidelity(t *testing.T) {
 		t.Errorf("OnEvent saw %v, want spawned and exited among them", kinds)
 	}
 }
+
+// A reader keeps the buffers its batches give back only while its reads
+// are large, at most freeBuffers of them; once a small read calms it, it
+// holds none and takes none back, so an idle sidecar holds no more than
+// its scratch buffer.
+func TestSparesKeptOnlyWhileFlooding(t *testing.T) {
+	t.Parallel()
+	f := &spares{}
+	sp := spare{buf: make([]byte, 8)}
+	f.put(sp)
+	if _, ok := f.take(); ok {
+		t.Fatal("a spare given back before any flood was kept")
+	}
+	for range freeBuffers + 3 { // take marked the reader flooding
+		f.put(sp)
+	}
+	n := 0
+	for {
+		if _, ok := f.take(); !ok {
+			break
+		}
+		n++
+	}
+	if n != freeBuffers {
+		t.Errorf("%d spares kept, want freeBuffers (%d)", n, freeBuffers)
+	}
+	f.put(sp)
+	f.calm()
+	f.put(sp)
+	if len(f.list) != 0 {
+		t.Errorf("%d spares held after calm", len(f.list))
+	}
+}

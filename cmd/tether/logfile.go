@@ -30,6 +30,11 @@ const logPending = 16 << 20
 // sidecar stops waiting for it.
 const logStall = 2 * time.Second
 
+// logBatch is how many bytes wait for a disk that keeps up: past it, add
+// waits for the writer to take them. Only a disk that stops writing lets
+// up to logPending pile up (and then loses output).
+const logBatch = 1 << 20
+
 // logPiece is the most the writer writes at once, so that a slow disk is
 // seen making progress (logStall) a piece at a time.
 const logPiece = 256 << 10
@@ -89,15 +94,16 @@ func newLogFile(path string, maxSize int64, maxFiles int, report func(error)) (*
 }
 
 // add queues one output chunk, followed by a newline unless partial: the
-// bytes the sidecar wrote. While logPending bytes wait it waits for room,
-// for as long as the disk keeps writing (see logPending).
+// bytes the sidecar wrote. While logBatch bytes wait it waits for the
+// writer to take them, for as long as the disk keeps writing; past
+// logPending output is left out (see logPending).
 func (l *logFile) add(data []byte, partial bool) {
 	n := len(data)
 	if !partial {
 		n++
 	}
 	l.mu.Lock()
-	for !l.closed && len(l.buf) > 0 && len(l.buf)+n > l.pending && l.keepingUp() {
+	for !l.closed && len(l.buf) > 0 && len(l.buf)+n > min(logBatch, l.pending) && l.keepingUp() {
 		l.mu.Unlock()
 		l.waitRoom()
 		l.mu.Lock()
@@ -109,6 +115,13 @@ func (l *logFile) add(data []byte, partial bool) {
 		return
 	}
 	first := len(l.buf) == 0
+	if need := len(l.buf) + n; need > cap(l.buf) {
+		// Grow four times at once (append's 1.25 would copy a flood's
+		// buffer over and over on its way to l.pending).
+		grown := make([]byte, len(l.buf), max(need, min(4*cap(l.buf), l.pending+n)))
+		copy(grown, l.buf)
+		l.buf = grown
+	}
 	l.buf = append(l.buf, data...)
 	if !partial {
 		l.buf = append(l.buf, '\n')
