@@ -17,9 +17,9 @@ import (
 // loop is one Run's state machine. Only the goroutine running loop.run
 // touches its fields; everything else talks to it through channels.
 type loop struct {
-	s        *Supervisor
+	sup      *Supervisor
 	spec     Spec
-	q        *eventQueue
+	events   *eventQueue
 	launcher *proc.Launcher
 	stopReq  stopRequest // spec.StopRequest, parsed
 
@@ -28,7 +28,7 @@ type loop struct {
 	fails    int         // consecutive failed attempts
 	restarts []time.Time // restarts inside the window
 	result   error       // what Run returns, once supervision ends
-	st       Status      // the status, sent along with each event that changes it
+	status   Status      // the status, sent along with each event that changes it
 
 	noWatcher string // the last no-watcher cause reported, so as to say it once
 
@@ -74,9 +74,9 @@ type outcome struct {
 }
 
 func (l *loop) emit(ev Event) {
-	ev.Time = l.s.now()
+	ev.Time = l.sup.now()
 	ev.Name = l.spec.Name
-	l.q.pushEvent(delivery{ev: ev})
+	l.events.pushEvent(delivery{ev: ev})
 }
 
 // emitStatus is emit for an event that comes with a change of l.st: Status
@@ -84,11 +84,11 @@ func (l *loop) emit(ev Event) {
 // calls it.
 func (l *loop) emitStatus(ev Event) {
 	if ev.Time.IsZero() {
-		ev.Time = l.s.now()
+		ev.Time = l.sup.now()
 	}
 	ev.Name = l.spec.Name
-	st := l.st
-	l.q.pushEvent(delivery{ev: ev, st: &st})
+	st := l.status
+	l.events.pushEvent(delivery{ev: ev, st: &st})
 }
 
 func (l *loop) setState(st State) { l.setStateAfter(Event{}, st) }
@@ -105,9 +105,9 @@ func (l *loop) setStateAfter(ev Event, st State) {
 	}
 	prev := l.state
 	l.state = st
-	l.s.state.Store(int32(st))
-	now := l.s.now()
-	l.st.State, l.st.Since = st, now
+	l.sup.state.Store(int32(st))
+	now := l.sup.now()
+	l.status.State, l.status.Since = st, now
 	if ev.Kind != 0 {
 		ev.Time = now
 		l.emitStatus(ev)
@@ -116,7 +116,7 @@ func (l *loop) setStateAfter(ev Event, st State) {
 }
 
 func (l *loop) run(ctx context.Context) error {
-	l.st.Name = l.spec.Name
+	l.status.Name = l.spec.Name
 	l.launcher = proc.NewLauncher()
 	// Close ends the launcher's locked thread, which would fire the
 	// parent-death signal of live children: by then none is left.
@@ -129,7 +129,7 @@ func (l *loop) run(ctx context.Context) error {
 		}
 		// Supervision ended in a terminal state: with Hold, wait there
 		// for a Start.
-		if !l.s.Hold || !l.park(ctx) {
+		if !l.sup.Hold || !l.park(ctx) {
 			return l.result
 		}
 	}
@@ -160,14 +160,14 @@ func (l *loop) stopped() {
 // backoff when there is one. It reports whether another attempt follows now;
 // false means supervision has ended in a terminal state, with l.result set.
 func (l *loop) decide(ctx context.Context, o outcome) (again bool) {
-	now := l.s.now()
+	now := l.sup.now()
 	switch o.reason {
 	case endStop:
 		l.stopped()
 		return false
 	case endRestart:
 		l.fails = 0
-		l.st.Restarts++
+		l.status.Restarts++
 		l.emitStatus(Event{Kind: EventRestarting, Attempt: l.attempt + 1})
 		return true
 	case endSpawn:
@@ -217,8 +217,8 @@ func (l *loop) decide(ctx context.Context, o outcome) (again bool) {
 		}
 	}
 	l.restarts = append(l.restarts, now)
-	delay := l.spec.Backoff.delay(l.fails, l.s.rand())
-	l.st.Restarts++
+	delay := l.spec.Backoff.delay(l.fails, l.sup.rand())
+	l.status.Restarts++
 	l.emitStatus(Event{Kind: EventRestarting, Attempt: l.attempt + 1, Delay: delay})
 	l.setState(StateBackoff)
 	return l.backoff(ctx, delay)
@@ -254,8 +254,8 @@ func (l *loop) backoff(ctx context.Context, delay time.Duration) (again bool) {
 // follows; a stop or a kill meanwhile ends supervision (false), as in a
 // backoff wait.
 func (l *loop) roomForAttempt(ctx context.Context) (again bool) {
-	for l.q.eventsWaiting() >= maxQueuedEvents {
-		if waitBetween(l, ctx, l.q.eventRoom) == betweenStopped {
+	for l.events.eventsWaiting() >= maxQueuedEvents {
+		if waitBetween(l, ctx, l.events.eventRoom) == betweenStopped {
 			return false
 		}
 	}
@@ -279,8 +279,8 @@ func waitBetween[T any](l *loop, ctx context.Context, wake <-chan T) betweenEnd 
 	case <-wake:
 		return betweenWoke
 	case <-ctx.Done():
-	case <-l.s.kills:
-	case c := <-l.s.cmds:
+	case <-l.sup.kills:
+	case c := <-l.sup.cmds:
 		if c.kind != cmdStop {
 			l.startWaiters = append(l.startWaiters, c) // cmdRestart, cmdStart
 			return betweenAsked
@@ -299,8 +299,8 @@ func (l *loop) park(ctx context.Context) (again bool) {
 		case <-ctx.Done():
 			l.result = nil // with Hold, the end of ctx is the asked-for stop
 			return false
-		case <-l.s.kills:
-		case c := <-l.s.cmds:
+		case <-l.sup.kills:
+		case c := <-l.sup.cmds:
 			switch c.kind {
 			case cmdStop:
 				if l.state != StateStopped {
@@ -360,8 +360,8 @@ type exitStatus struct {
 // another start failure; nothing is left running when it is not nil.
 func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	spec := &l.spec
-	if l.s.beforeSpawn != nil {
-		l.s.beforeSpawn(spec)
+	if l.sup.beforeSpawn != nil {
+		l.sup.beforeSpawn(spec)
 	}
 	path, err := resolveCommand(spec.Command, spec.Dir)
 	if err != nil {
@@ -406,16 +406,16 @@ func (l *loop) spawn(ctx context.Context) (*attempt, error) {
 	// end (actx) must not cut short the wait for the tree to be gone.
 	wctx, wcancel := context.WithCancel(context.Background())
 	a := &attempt{
-		number: l.attempt, tree: g, pid: g.Pid(), port: port, start: l.s.now(), pipes: p,
+		number: l.attempt, tree: g, pid: g.Pid(), port: port, start: l.sup.now(), pipes: p,
 		exitCh: make(chan exitStatus, 1), goneCh: make(chan struct{}, 1),
 		readers: make(chan struct{}, 2), readyCh: make(chan error, 1), liveCh: make(chan error, 1),
 		endProbes: cancel, probeCtx: actx, watchCtx: wctx, endTreeWait: wcancel, notify: rp.notify,
 	}
 	a.tail = &tailRing{}
-	l.s.pid.Store(int64(a.pid))
-	l.s.stdin.Store(p.stdinW)
-	l.s.group.Store(g)
-	l.st.Pid, l.st.Port = a.pid, port
+	l.sup.pid.Store(int64(a.pid))
+	l.sup.stdin.Store(p.stdinW)
+	l.sup.group.Store(g)
+	l.status.Pid, l.status.Port = a.pid, port
 	l.emitStatus(Event{Kind: EventSpawned, Pid: a.pid, Attempt: a.number, Port: port, Containment: g.Mode()})
 	l.reportWatcher(a)
 	l.startWatchers(a, rp)
@@ -436,8 +436,8 @@ func (l *loop) startWatchers(a *attempt, rp *attemptReadiness) {
 		f    *os.File
 		kind EventKind
 	}{{p.stdoutR, EventStdout}, {p.stderrR, EventStderr}} {
-		lr := &lineReader{r: r.f, kind: r.kind, pid: a.pid, attempt: a.number, q: l.q, onLine: onLine, tail: a.tail,
-			reuse: l.s.OnOutput != nil || l.s.OnEvent == nil}
+		lr := &lineReader{r: r.f, kind: r.kind, pid: a.pid, attempt: a.number, q: l.events, onLine: onLine, tail: a.tail,
+			reuse: l.sup.OnOutput != nil || l.sup.OnEvent == nil}
 		spawnWatcher(func() {
 			lr.run()
 			a.readers <- struct{}{}
@@ -445,7 +445,7 @@ func (l *loop) startWatchers(a *attempt, rp *attemptReadiness) {
 	}
 	waitTree := func() {
 		st, _ := g.Wait()
-		a.exitCh <- statusOf(st, l.s.now())
+		a.exitCh <- statusOf(st, l.sup.now())
 		g.WaitGone(a.watchCtx)
 		a.goneCh <- struct{}{}
 	}
@@ -507,7 +507,7 @@ func statusOf(st *os.ProcessState, at time.Time) exitStatus {
 // and its output delivered. It handles requests that arrive meanwhile.
 func (l *loop) runAttempt(ctx context.Context) outcome {
 	l.attempt++
-	l.st.Attempt = l.attempt
+	l.status.Attempt = l.attempt
 	l.setState(StateStarting)
 	a, err := l.spawn(ctx)
 	for _, c := range l.startWaiters {
@@ -545,13 +545,13 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 			}
 		case err := <-w.stop.Requested():
 			w.stop.RequestDone(err)
-		case <-l.s.kills:
+		case <-l.sup.kills:
 			l.beginStop(w, endStop, nil)
 			w.stop.Kill()
 		case <-ctxDone:
 			ctxDone = nil
 			l.beginStop(w, endStop, nil)
-		case c := <-l.s.cmds:
+		case c := <-l.sup.cmds:
 			l.onCommand(w, c)
 		case err := <-a.readyCh:
 			l.onReady(w, err)
@@ -561,7 +561,7 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 			l.onUnhealthy(w, err, l.spec.LiveFailures)
 		case <-w.pings:
 			w.watchdog.Stop()
-			w.watchdog = l.s.clock().NewTimer(l.spec.Watchdog)
+			w.watchdog = l.sup.clock().NewTimer(l.spec.Watchdog)
 		case <-timerC(w.watchdog):
 			w.stopWatchdog()
 			l.onUnhealthy(w, fmt.Errorf("watchdog: no WATCHDOG=1 for %v", l.spec.Watchdog), 1)
@@ -572,10 +572,10 @@ func (l *loop) watch(ctx context.Context, a *attempt) outcome {
 
 // attemptWatch is what watch knows about its attempt.
 type attemptWatch struct {
-	a          *attempt
-	o          outcome
+	attempt    *attempt
+	outcome    outcome
 	stop       *stopSeq
-	st         exitStatus // once exited
+	exit       exitStatus // once exited
 	exited     bool       // the child was reaped
 	gone       bool       // its whole tree is gone (or given up on)
 	readersOut int        // output readers still reading
@@ -604,13 +604,13 @@ func timerC(t clockTimer) <-chan time.Time {
 }
 
 func (l *loop) newWatch(a *attempt) *attemptWatch {
-	w := &attemptWatch{a: a, o: outcome{reason: endExit}, readersOut: 2,
+	w := &attemptWatch{attempt: a, outcome: outcome{reason: endExit}, readersOut: 2,
 		readyLimit: time.NewTimer(l.spec.ReadyTimeout)}
 	if !l.pushReady() {
 		w.readyLimit.Stop() // polled probes end at the deadline themselves
 	}
 	w.stop = &stopSeq{
-		target: attemptStop{l: l, a: a}, clock: l.s.clock(),
+		target: attemptStop{loop: l, attempt: a}, clock: l.sup.clock(),
 		withReq: l.stopReq.kind != stopReqNone, stopSignal: l.spec.StopSignal, grace: l.spec.Grace,
 		report: func(err error) { l.emit(Event{Kind: EventError, Pid: a.pid, Attempt: a.number, Err: err}) },
 	}
@@ -625,13 +625,13 @@ func (l *loop) beginStop(w *attemptWatch, why endReason, err error) {
 	if !w.exited {
 		w.expected = true
 	}
-	if why.rank() > w.o.reason.rank() {
-		w.o.reason, w.o.err = why, err
+	if why.rank() > w.outcome.reason.rank() {
+		w.outcome.reason, w.outcome.err = why, err
 	}
 	if w.stop.Begun() {
 		return
 	}
-	w.a.endProbes() // probes end
+	w.attempt.endProbes() // probes end
 	w.stopWatchdog()
 	l.setState(StateStopping)
 	w.stop.Begin(!w.exited)
@@ -639,11 +639,11 @@ func (l *loop) beginStop(w *attemptWatch, why endReason, err error) {
 
 // onExit: the child was reaped.
 func (l *loop) onExit(w *attemptWatch, st exitStatus) {
-	w.st, w.exited = st, true
-	l.s.stdin.Store(nil)
-	w.a.pipes.stdinW.Close()
-	w.a.endProbes()
-	if !w.stop.Begun() && w.a.tree.Alive() {
+	w.exit, w.exited = st, true
+	l.sup.stdin.Store(nil)
+	w.attempt.pipes.stdinW.Close()
+	w.attempt.endProbes()
+	if !w.stop.Begun() && w.attempt.tree.Alive() {
 		// The child is gone but its tree is not: stop the rest, as
 		// systemd does with a control group.
 		l.beginStop(w, endExit, nil)
@@ -656,7 +656,7 @@ func (l *loop) onGone(w *attemptWatch) {
 		return
 	}
 	w.gone = true
-	l.s.group.Store(nil)
+	l.sup.group.Store(nil)
 	w.stop.Gone()
 	if w.readersOut > 0 {
 		w.drain = time.After(l.spec.DrainTimeout)
@@ -678,7 +678,7 @@ func (l *loop) onCommand(w *attemptWatch, c command) {
 
 // onReady takes the readiness result: nil is ready, an error not ready.
 func (l *loop) onReady(w *attemptWatch, err error) {
-	a := w.a
+	a := w.attempt
 	if w.ready || w.stop.Begun() || w.exited {
 		return
 	}
@@ -688,13 +688,13 @@ func (l *loop) onReady(w *attemptWatch, err error) {
 		l.beginStop(w, endNotReady, err)
 		return
 	}
-	w.ready, w.readyAt = true, l.s.now()
-	l.st.Ready = true
+	w.ready, w.readyAt = true, l.sup.now()
+	l.status.Ready = true
 	w.readyLimit.Stop()
 	l.setStateAfter(Event{Kind: EventReady, Pid: a.pid, Attempt: a.number, After: w.readyAt.Sub(a.start)}, StateRunning)
 	l.startLive(a)
 	if l.spec.Watchdog > 0 && a.notify != nil {
-		w.watchdog = l.s.clock().NewTimer(l.spec.Watchdog)
+		w.watchdog = l.sup.clock().NewTimer(l.spec.Watchdog)
 		w.pings = a.notify.Watchdog()
 	}
 }
@@ -705,15 +705,15 @@ func (l *loop) onUnhealthy(w *attemptWatch, err error, failures int) {
 	if w.stop.Begun() || w.exited {
 		return
 	}
-	a := w.a
-	l.st.Ready = false
+	a := w.attempt
+	l.status.Ready = false
 	l.emitStatus(Event{Kind: EventUnhealthy, Pid: a.pid, Attempt: a.number, Failures: failures, Err: err})
 	l.beginStop(w, endUnhealthy, fmt.Errorf("%w: %w", ErrUnhealthy, err))
 }
 
 // endAttempt releases what the attempt held and reports its end.
 func (l *loop) endAttempt(w *attemptWatch) outcome {
-	a, st := w.a, w.st
+	a, st := w.attempt, w.exit
 	a.endProbes()
 	a.endTreeWait()
 	a.wg.Wait()
@@ -723,8 +723,8 @@ func (l *loop) endAttempt(w *attemptWatch) outcome {
 	a.pipes.closeAll()
 	oom := a.tree.OOMKilled()
 	a.tree.Release()
-	l.s.pid.Store(0)
-	o := w.o
+	l.sup.pid.Store(0)
+	o := w.outcome
 	o.code, o.signal = st.code, st.signal
 	if w.ready {
 		o.readyFor = st.at.Sub(w.readyAt)
@@ -734,7 +734,7 @@ func (l *loop) endAttempt(w *attemptWatch) outcome {
 	if !w.expected {
 		tail = o.tail
 	}
-	l.st.Pid, l.st.Port, l.st.Ready = 0, 0, false
+	l.status.Pid, l.status.Port, l.status.Ready = 0, 0, false
 	l.emitStatus(Event{Kind: EventExited, Pid: a.pid, Attempt: a.number, Code: st.code, Signal: st.signal,
 		Uptime: st.at.Sub(a.start), Expected: w.expected, Tail: tail, OOM: oom})
 	return o

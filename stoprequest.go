@@ -81,23 +81,23 @@ func parseStopRequest(s string) (stopRequest, error) {
 // attemptStop is the stopTarget of one attempt: its tree, its stdin, its
 // port for the request.
 type attemptStop struct {
-	l *loop
-	a *attempt
+	loop    *loop
+	attempt *attempt
 }
 
-func (t attemptStop) signal(sig os.Signal) error { return t.a.tree.Signal(sig) }
-func (t attemptStop) kill() error                { return t.a.tree.Kill() }
+func (t attemptStop) signal(sig os.Signal) error { return t.attempt.tree.Signal(sig) }
+func (t attemptStop) kill() error                { return t.attempt.tree.Kill() }
 
 // request makes the configured stop request. What can block (a write to a
 // full pipe, a POST, a command) runs on a goroutine the attempt's end waits
 // for, bounded by grace.
 func (t attemptStop) request() <-chan error {
 	done := make(chan error, 1)
-	l, a := t.l, t.a
+	l, a := t.loop, t.attempt
 	req := l.stopReq
 	switch req.kind {
 	case stopReqStdinClose:
-		l.s.stdin.Store(nil)
+		l.sup.stdin.Store(nil)
 		done <- a.pipes.stdinW.Close()
 	case stopReqStdinText:
 		a.goWatch(func() {

@@ -145,7 +145,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	spec := s.Spec.resolved()
 	q := newEventQueue(func(q *eventQueue) { s.deliver(spec.Name, q) })
-	l := &loop{s: s, spec: spec, q: q}
+	l := &loop{sup: s, spec: spec, events: q}
 	l.stopReq, _ = parseStopRequest(spec.StopRequest) // valid: Validate parsed it
 	err := l.run(ctx)
 	close(s.loopDone)

@@ -23,7 +23,7 @@ type tailRing struct {
 	mu    sync.Mutex
 	lines [TailLines][]byte // a ring; each entry at most TailBytes
 	next  int               // where the next line goes
-	n     int               // lines held, up to TailLines
+	held  int               // lines held, up to TailLines
 }
 
 // add keeps the chunks of one read, of which only the last TailLines can
@@ -53,7 +53,7 @@ func (t *tailRing) put(p []byte) {
 	}
 	t.lines[t.next] = append(t.lines[t.next][:0], p...)
 	t.next = (t.next + 1) % TailLines
-	t.n = min(t.n+1, TailLines)
+	t.held = min(t.held+1, TailLines)
 }
 
 // strings returns the lines held, oldest first, as text (invalid UTF-8
@@ -63,9 +63,9 @@ func (t *tailRing) put(p []byte) {
 func (t *tailRing) strings() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]string, 0, t.n)
+	out := make([]string, 0, t.held)
 	size := 0
-	for i := range t.n { // newest first
+	for i := range t.held { // newest first
 		p := t.lines[(t.next-1-i+2*TailLines)%TailLines]
 		p = bytes.TrimSuffix(p, []byte{'\r'})
 		s := string(p)
