@@ -210,3 +210,11 @@ func TestGroupRefusesBadMembers(t *testing.T) {
 		}
 	}
 }
+
+// Group.Write's and Group.Signal's doc comments state the write bounds as
+// numbers (the constants are not exported): they must stay true.
+func TestGroupWriteBoundsAsDocumented(t *testing.T) {
+	if groupMaxWriteBytes != 64<<20 || groupMaxWrites != 65536 || groupWriteWait != 5*time.Second {
+		t.Errorf("write bounds %d bytes, %d writes, %v: Group.Write and Group.Signal document 64 MiB, 65,536 writes and 5 s", groupMaxWriteBytes, groupMaxWrites, groupWriteWait)
+	}
+}
