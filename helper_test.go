@@ -131,7 +131,9 @@ func helperMain(mode string, args []string) {
 			sendNotify("WATCHDOG=1")
 		}
 		fmt.Println("wedged")
-		select {}
+		for { // wedged, not dead: a sleeping goroutine is no deadlock for the runtime
+			time.Sleep(time.Hour)
+		}
 	case "env-wait": // print NAME=value for each NAME in args, then wait to be killed
 		for _, name := range args {
 			fmt.Printf("%s=%s\n", name, os.Getenv(name))
@@ -163,8 +165,16 @@ func sendNotify(msg string) {
 	addr := os.Getenv("NOTIFY_SOCKET")
 	var err error
 	if runtime.GOOS == "windows" {
+		// The server takes one connection after another: while it makes
+		// the next pipe instance, an open fails and is tried again.
 		var pipe *os.File
-		if pipe, err = os.OpenFile(addr, os.O_WRONLY, 0); err == nil {
+		for try := 0; try < 100; try++ {
+			if pipe, err = os.OpenFile(addr, os.O_WRONLY, 0); err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err == nil {
 			_, err = pipe.WriteString(msg)
 			pipe.Close()
 		}
