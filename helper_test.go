@@ -68,7 +68,7 @@ func helperMain(mode string, args []string) {
 		os.Exit(n)
 	case "sleep": // print "up", then wait to be killed
 		fmt.Println("up")
-		select {}
+		waitForever()
 	case "cooperative": // exit 0 on SIGTERM
 		c := make(chan os.Signal, 1)
 		signal.Notify(c, syscall.SIGTERM)
@@ -79,7 +79,7 @@ func helperMain(mode string, args []string) {
 	case "stubborn": // ignore SIGTERM
 		signal.Ignore(syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT)
 		fmt.Println("up")
-		select {}
+		waitForever()
 	case "fidelity": // the output of fidelityStream(seed) on both streams
 		seed, _ := strconv.ParseUint(args[0], 10, 64)
 		done := make(chan struct{})
@@ -104,7 +104,7 @@ func helperMain(mode string, args []string) {
 		if os.Getenv("TETHER_TEST_TREE_EXIT") != "" {
 			os.Exit(0)
 		}
-		select {}
+		waitForever()
 	case "descendant": // a grandchild: print and wait
 		if len(args) > 0 && args[0] == "double" {
 			// The middle of a double fork: start the real one, exit.
@@ -114,14 +114,14 @@ func helperMain(mode string, args []string) {
 		if len(args) > 0 && args[0] == "stubborn" {
 			signal.Ignore(syscall.SIGTERM)
 		}
-		select {}
+		waitForever()
 	case "http": // serve /health on 127.0.0.1:args[0] after args[1]; see httpHelper
 		httpHelper(args)
 	case "notify": // after args[0], send READY=1 to $NOTIFY_SOCKET
 		d, _ := time.ParseDuration(args[0])
 		time.Sleep(d)
 		sendNotify("STATUS=warming up\nREADY=1\nMAINPID=1\n")
-		select {}
+		waitForever()
 	case "watchdog": // READY=1, then WATCHDOG=1 every args[0] for args[1], then silence
 		every, _ := time.ParseDuration(args[0])
 		feed, _ := time.ParseDuration(args[1])
@@ -131,14 +131,12 @@ func helperMain(mode string, args []string) {
 			sendNotify("WATCHDOG=1")
 		}
 		fmt.Println("wedged")
-		for { // wedged, not dead: a sleeping goroutine is no deadlock for the runtime
-			time.Sleep(time.Hour)
-		}
+		waitForever() // wedged, not dead
 	case "env-wait": // print NAME=value for each NAME in args, then wait to be killed
 		for _, name := range args {
 			fmt.Printf("%s=%s\n", name, os.Getenv(name))
 		}
-		select {}
+		waitForever()
 	case "exit-after": // sleep args[0] then exit args[1]
 		d, _ := time.ParseDuration(args[0])
 		time.Sleep(d)
@@ -155,6 +153,15 @@ func helperMain(mode string, args []string) {
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		os.Exit(2)
+	}
+}
+
+// waitForever blocks until the helper is killed. It sleeps rather than
+// select{}: on Windows, Go's runtime takes a goroutine-less select for a
+// deadlock and ends the process.
+func waitForever() {
+	for {
+		time.Sleep(time.Hour)
 	}
 }
 
