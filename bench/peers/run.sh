@@ -100,6 +100,11 @@ mkdir -p "$tmp/w" "$out"
   -pm2-prefix "$tmp/npm" -pm2ctl "$repo/bench/peers/pm2ctl.js" -naive "$tmp/bin/naive" -work "$tmp/w" -out "$out" \
   -runs "$runs" -tether-rev "$rev" -flood-mb "${FLOOD_MB:-200}" -only "${ONLY:-}" "${pc[@]}" "${note[@]}" "${skip[@]+"${skip[@]}"}"
 
+# A partial run may lack some plots: its page links only those it has.
+for img in $(grep -o 'peers-[a-z]*\.png' "$out/peers.md" | sort -u); do
+  [ -f "$out/$img" ] || sed -i "/$img/d" "$out/peers.md"
+done
+
 # The table in BENCHMARKS.md is this run's, between its two markers.
 if [ -z "${ONLY:-}" ] && grep -q '<!-- peers:begin -->' BENCHMARKS.md 2>/dev/null; then
   awk -v f=bench/results/peers.md '
