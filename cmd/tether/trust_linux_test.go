@@ -94,9 +94,16 @@ func TestStalledHostStops(t *testing.T) {
 			if how == "SIGTERM" {
 				cmd.Process.Signal(syscall.SIGTERM)
 			} else {
+				// Two SIGINTs that reach tether before it has taken the
+				// first are one to the kernel (a busy machine can delay
+				// the taking past any fixed sleep), so press Ctrl-C again
+				// every half second, as a person would, until yes goes.
 				cmd.Process.Signal(syscall.SIGINT)
-				time.Sleep(500 * time.Millisecond) // the first one is taken: the stop began
-				cmd.Process.Signal(syscall.SIGINT)
+				go func() {
+					for i := 0; i < 20 && !proctest.WaitGone(yes, 500*time.Millisecond); i++ {
+						cmd.Process.Signal(syscall.SIGINT)
+					}
+				}()
 			}
 			if !proctest.WaitGone(yes, 10*time.Second) {
 				t.Fatalf("yes still runs 10s after the %s while tether's stdout is blocked", how)
