@@ -36,6 +36,8 @@ test('notify sends datagrams, and says when it cannot', { skip: process.platform
     const server = spawn('perl', ['-MSocket', '-e', String.raw`
       $| = 1; socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die; bind($s, pack_sockaddr_un($ARGV[0])) or die "bind: $!";
       print "bound\n"; for (1..3) { my $m; recv($s, $m, 8192, 0); print "[$m]\n"; }`, sock]);
+    // Listen for the exit now: the server may end before the last await.
+    const exited = new Promise((r) => server.on('close', r));
     let out = '';
     server.stdout.on('data', (d) => { out += d; });
     while (!out.includes('bound')) await new Promise((r) => setTimeout(r, 10));
@@ -43,7 +45,7 @@ test('notify sends datagrams, and says when it cannot', { skip: process.platform
     await ready(env);
     await notify('STATUS=loading\nWATCHDOG=1', env);
     await ping(env);
-    await new Promise((r) => server.on('exit', r));
+    await exited;
     assert.equal(out, 'bound\n[READY=1]\n[STATUS=loading\nWATCHDOG=1]\n[WATCHDOG=1]\n');
     await assert.rejects(notify('x'.repeat(5000), env), /at most 4096/);
     await assert.rejects(ready(readEnv({ NOTIFY_SOCKET: path.join(dir, 'none.sock') })), /none\.sock/);
