@@ -494,7 +494,13 @@ func (c *cgroup) oomKilled() bool {
 	if c.v1 != nil && c.v1.memDir != "" {
 		return c.v1.oomKilled()
 	}
-	b, err := os.ReadFile(filepath.Join(c.dir, "memory.events"))
+	return countsOOMKill(filepath.Join(c.dir, "memory.events"))
+}
+
+// countsOOMKill reports whether the file (v2's memory.events, v1's
+// memory.oom_control) has an "oom_kill N" line with N above 0.
+func countsOOMKill(file string) bool {
+	b, err := os.ReadFile(file)
 	if err != nil {
 		return false
 	}

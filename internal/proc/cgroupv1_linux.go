@@ -236,16 +236,7 @@ func (v *v1Limits) oomKilled() bool {
 	if v.memDir == "" {
 		return false
 	}
-	b, err := os.ReadFile(filepath.Join(v.memDir, "memory.oom_control"))
-	if err != nil {
-		return false
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if n, ok := strings.CutPrefix(line, "oom_kill "); ok {
-			return strings.TrimSpace(n) != "0"
-		}
-	}
-	return false
+	return countsOOMKill(filepath.Join(v.memDir, "memory.oom_control"))
 }
 
 // release removes the attempt's v1 cgroups, and reports whether they are

@@ -558,18 +558,7 @@ func BenchmarkStartTrue(b *testing.B) {
 // the next host; a populated one, or a live host's, is left alone.
 func TestStaleCgroupsRemoved(t *testing.T) {
 	t.Parallel()
-	if !cgroupAvailable() {
-		t.Skip("no writable cgroup v2 here")
-	}
-	parentDir, _, err := hostCgroup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	parent := parentDir + "/tether-test-" + strconv.Itoa(os.Getpid()) + "-stale"
-	if err := os.Mkdir(parent, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { removeCgroup(parent) }) // after the tree's clean-up
+	parent := testCgroup(t, "stale")
 	dead := exec.Command("/bin/true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)
@@ -916,4 +905,24 @@ func TestLimitsSubreaperCgroupV1(t *testing.T) {
 			t.Errorf("%s left after release: %v", d.dir, err)
 		}
 	}
+}
+
+// testCgroup makes a cgroup v2 for test t under the host's own, named for
+// this process and what, and removes it (with anything below) when t ends.
+// It skips t where no cgroup v2 is writable.
+func testCgroup(t *testing.T, what string) string {
+	t.Helper()
+	if !cgroupAvailable() {
+		t.Skip("no writable cgroup v2 here")
+	}
+	parentDir, _, err := hostCgroup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := parentDir + "/tether-test-" + strconv.Itoa(os.Getpid()) + "-" + what
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { removeCgroup(dir) })
+	return dir
 }

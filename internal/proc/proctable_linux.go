@@ -18,25 +18,13 @@ type procInfo struct {
 // readProcTable lists every process of the system from /proc. A process
 // that goes away while the table is read is left out.
 func readProcTable() ([]procInfo, error) {
-	d, err := os.Open("/proc")
+	pids, err := listPids()
 	if err != nil {
 		return nil, err
 	}
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]procInfo, 0, len(names))
+	out := make([]procInfo, 0, len(pids))
 	buf := make([]byte, 1024)
-	for _, n := range names {
-		if n[0] < '0' || n[0] > '9' {
-			continue
-		}
-		pid, err := strconv.Atoi(n)
-		if err != nil {
-			continue
-		}
+	for _, pid := range pids {
 		if p, ok := readProcStatBuf(pid, buf); ok {
 			out = append(out, p)
 		}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -75,18 +74,7 @@ func TestOnExit(t *testing.T) {
 // the kill of a tree both rely on it to reach nested cgroups.
 func TestChildCgroups(t *testing.T) {
 	t.Parallel()
-	if !cgroupAvailable() {
-		t.Skip("no writable cgroup v2 here")
-	}
-	parentDir, _, err := hostCgroup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	top := parentDir + "/tether-test-" + strconv.Itoa(os.Getpid()) + "-children"
-	if err := os.Mkdir(top, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	defer removeCgroup(top)
+	top := testCgroup(t, "children")
 	if subs := childCgroups(top); len(subs) != 0 {
 		t.Errorf("a new cgroup: children %q", subs)
 	}
