@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 // The Go SDK's sidecar on Windows, under Wine (opt in: TETHER_TEST_WINE=1;
@@ -18,17 +20,7 @@ import (
 // restarted when its event loop blocks for 5 s, and stops gracefully on
 // `stop` (through its stdin: Wine cannot deliver CTRL_BREAK).
 func TestWindowsSidecarUnderWine(t *testing.T) {
-	if os.Getenv("TETHER_TEST_WINE") == "" {
-		t.Skip("set TETHER_TEST_WINE=1 to run the Windows build under Wine")
-	}
-	const wine = "/usr/lib/wine/wine64"
-	if _, err := os.Stat(wine); err != nil {
-		t.Fatal("wine64 is not installed (run .ci/wine/setup.sh):", err)
-	}
-	setup := exec.Command("bash", filepath.Join("..", ".ci", "wine", "setup.sh"))
-	if out, err := setup.CombinedOutput(); err != nil {
-		t.Fatalf("wine setup: %v\n%s", err, out)
-	}
+	wine := proctest.Wine(t, "..")
 	dir := t.TempDir()
 	tetherExe, sidecarExe := filepath.Join(dir, "tether.exe"), filepath.Join(dir, "sidecar.exe")
 	for _, b := range [][]string{{"build", "-o", tetherExe, "../cmd/tether"}, {"test", "-c", "-o", sidecarExe, "."}} {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tether.dev/tether/internal/proctest"
 )
 
 // The Windows build of tether, run under Wine (opt in: TETHER_TEST_WINE=1;
@@ -18,17 +20,7 @@ import (
 // the named pipe and the watchdog. Wine cannot deliver CTRL_BREAK, so the
 // signal's graceful stop itself is not what is checked here.
 func TestWindowsUnderWine(t *testing.T) {
-	if os.Getenv("TETHER_TEST_WINE") == "" {
-		t.Skip("set TETHER_TEST_WINE=1 to run the Windows build under Wine")
-	}
-	const wine = "/usr/lib/wine/wine64"
-	if _, err := os.Stat(wine); err != nil {
-		t.Skip("wine64 is not installed (see .ci/wine/setup.sh)")
-	}
-	setup := exec.Command("bash", filepath.Join("..", "..", ".ci", "wine", "setup.sh"))
-	if out, err := setup.CombinedOutput(); err != nil {
-		t.Fatalf("wine setup: %v\n%s", err, out)
-	}
+	wine := proctest.Wine(t, filepath.Join("..", ".."))
 	dir := t.TempDir()
 	for _, b := range []struct{ out, pkg string }{{"tether.exe", "."}, {"winparent.exe", "./testdata/winparent"}, {"winsidecar.exe", "./testdata/winsidecar"}} {
 		build := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
