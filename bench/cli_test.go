@@ -79,36 +79,43 @@ func BenchmarkCLICat(b *testing.B) {
 // events from its stdout. MB/s counts the sidecar's bytes, not the JSON's.
 func BenchmarkCLINDJSON(b *testing.B) {
 	bin := tetherBinary(b)
-	exe, _ := os.Executable()
 	b.SetBytes(int64(cliBytes / 100 * 100))
 	for b.Loop() {
-		cmd := exec.Command(bin, "run", "--restart", "never", "--output", "json", "--", exe)
-		cmd.Env = append(os.Environ(), "BENCH_HELPER=write", "BENCH_BYTES="+strconv.Itoa(cliBytes), "BENCH_LINE=100")
-		out, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		r := bufio.NewReaderSize(out, 1<<20)
-		lines := 0
-		for {
-			l, err := r.ReadSlice('\n')
-			if strings.Contains(string(l[:min(len(l), 120)]), `"event":"stdout"`) {
-				lines++
-			}
-			if err == bufio.ErrBufferFull {
-				continue
-			}
-			if err != nil {
-				break
-			}
-		}
-		if err := cmd.Wait(); err != nil {
-			b.Fatal(err)
-		}
-		if lines != cliBytes/100 {
+		if lines := runWriteCountingEvents(b, bin, "run", "--restart", "never", "--output", "json"); lines != cliBytes/100 {
 			b.Fatalf("%d stdout events, want %d", lines, cliBytes/100)
 		}
 	}
+}
+
+// runWriteCountingEvents runs tether with args on this binary's write
+// helper (cliBytes in 100-byte lines), reads its stdout to the end, and
+// returns how many stdout events it printed.
+func runWriteCountingEvents(b *testing.B, bin string, args ...string) int {
+	exe, _ := os.Executable()
+	cmd := exec.Command(bin, append(args, "--", exe)...)
+	cmd.Env = append(os.Environ(), "BENCH_HELPER=write", "BENCH_BYTES="+strconv.Itoa(cliBytes), "BENCH_LINE=100")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	r := bufio.NewReaderSize(out, 1<<20)
+	lines := 0
+	for {
+		l, err := r.ReadSlice('\n')
+		if strings.Contains(string(l[:min(len(l), 120)]), `"event":"stdout"`) {
+			lines++
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return lines
 }
 
 // BenchmarkCLIIdle: tether supervising 1 and 50 idle sidecars (sleep): its

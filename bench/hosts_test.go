@@ -3,12 +3,8 @@
 package bench
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -20,7 +16,6 @@ import (
 // to hold the stream's last bytes.
 func BenchmarkCLILogFile(b *testing.B) {
 	bin := tetherBinary(b)
-	exe, _ := os.Executable()
 	for _, mode := range []string{"plain", "log", "log-only"} {
 		b.Run("mode="+mode, func(b *testing.B) {
 			b.SetBytes(int64(cliBytes / 100 * 100))
@@ -33,29 +28,7 @@ func BenchmarkCLILogFile(b *testing.B) {
 				if mode == "log-only" {
 					args = append(args, "--output-events=false")
 				}
-				cmd := exec.Command(bin, append(args, "--", exe)...)
-				cmd.Env = append(os.Environ(), "BENCH_HELPER=write", "BENCH_BYTES="+strconv.Itoa(cliBytes), "BENCH_LINE=100")
-				out, _ := cmd.StdoutPipe()
-				if err := cmd.Start(); err != nil {
-					b.Fatal(err)
-				}
-				r := bufio.NewReaderSize(out, 1<<20)
-				lines := 0
-				for {
-					l, err := r.ReadSlice('\n')
-					if strings.Contains(string(l[:min(len(l), 120)]), `"event":"stdout"`) {
-						lines++
-					}
-					if err == bufio.ErrBufferFull {
-						continue
-					}
-					if err != nil {
-						break
-					}
-				}
-				if err := cmd.Wait(); err != nil {
-					b.Fatal(err)
-				}
+				lines := runWriteCountingEvents(b, bin, args...)
 				if want := cliBytes / 100; mode != "log-only" && lines != want {
 					b.Fatalf("%d stdout events, want %d", lines, want)
 				}
