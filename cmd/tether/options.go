@@ -386,10 +386,7 @@ var sidecarOptions = []option{
 		allow: "want a positive whole number of percent of one CPU (150 is one and a half)",
 		help:  "bound the CPU time of the sidecar's whole tree, in percent of one CPU",
 		set: func(t target, v any) error {
-			n, err := intValue(v)
-			if err == nil && n <= 0 {
-				err = errNotAllowed
-			}
+			n, err := positiveIntValue(v)
 			t.sc.spec.CPUMax = n
 			return err
 		}},
@@ -397,10 +394,7 @@ var sidecarOptions = []option{
 		allow: "want a positive whole number",
 		help:  "bound how many processes the sidecar's whole tree may have at once (on Linux threads count too)",
 		set: func(t target, v any) error {
-			n, err := intValue(v)
-			if err == nil && n <= 0 {
-				err = errNotAllowed
-			}
+			n, err := positiveIntValue(v)
 			t.sc.spec.PidsMax = n
 			return err
 		}},
@@ -523,6 +517,15 @@ func durationValue(v any) (time.Duration, error) {
 }
 
 // intValue reads a whole number.
+// positiveIntValue is intValue for values that must be above 0.
+func positiveIntValue(v any) (int, error) {
+	n, err := intValue(v)
+	if err == nil && n <= 0 {
+		err = errNotAllowed
+	}
+	return n, err
+}
+
 func intValue(v any) (int, error) {
 	var n int64
 	switch x := v.(type) {
