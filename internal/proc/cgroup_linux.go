@@ -108,13 +108,13 @@ func (c *cgroup) closeFD() {
 	}
 }
 
-func (c *cgroup) signal(sig unix.Signal) bool {
+func (c *cgroup) signal(sigs ...unix.Signal) bool {
 	pids := cgroupProcs(c.dir)
 	for _, pid := range pids {
 		if pg, err := unix.Getpgid(pid); err == nil && pg == c.pgid {
 			continue // kill(-pgid) reached it
 		}
-		signalPinned(pid, sig, func() bool { return cgroupOf(pid) == c.rel })
+		signalPinned(pid, sigs, func() bool { return cgroupOf(pid) == c.rel })
 	}
 	return len(pids) > 0
 }
@@ -138,7 +138,7 @@ func (c *cgroup) kill() error {
 // while killing).
 func (c *cgroup) killEach() {
 	for _, pid := range cgroupProcs(c.dir) {
-		signalPinned(pid, unix.SIGKILL, func() bool { return cgroupOf(pid) == c.rel })
+		signalPinned(pid, []unix.Signal{unix.SIGKILL}, func() bool { return cgroupOf(pid) == c.rel })
 	}
 }
 
@@ -408,15 +408,18 @@ func unescapeMountinfo(s string) string {
 	return b.String()
 }
 
-// signalPinned sends sig to process pid if still() holds for it, without
-// the risk of hitting a recycled pid: a pidfd pins the process first, and
-// still() is checked after (a pid cannot be reused while the process it
-// names exists). Before Linux 5.3 (no pidfd_open) it checks, then kills.
-func signalPinned(pid int, sig unix.Signal, still func() bool) {
+// signalPinned sends sigs, in order, to process pid if still() holds for
+// it, without the risk of hitting a recycled pid: a pidfd pins the process
+// first, and still() is checked after (a pid cannot be reused while the
+// process it names exists). Before Linux 5.3 (no pidfd_open) it checks,
+// then kills.
+func signalPinned(pid int, sigs []unix.Signal, still func() bool) {
 	fd, err := unix.PidfdOpen(pid, 0)
 	if errors.Is(err, unix.ENOSYS) {
 		if still() {
-			_ = unix.Kill(pid, sig)
+			for _, sig := range sigs {
+				_ = unix.Kill(pid, sig)
+			}
 		}
 		return
 	}
@@ -425,7 +428,9 @@ func signalPinned(pid int, sig unix.Signal, still func() bool) {
 	}
 	defer unix.Close(fd)
 	if still() {
-		_ = unix.PidfdSendSignal(fd, sig, nil, 0)
+		for _, sig := range sigs {
+			_ = unix.PidfdSendSignal(fd, sig, nil, 0)
+		}
 	}
 }
 

@@ -79,7 +79,6 @@ type subreaper struct {
 	leaderStart uint64           // its start time, so that a recycled pid is not taken for it
 	known       map[int]uint64   // members seen by the last walk: pid → start time
 	sids        map[int]struct{} // sessions started by members
-	tagged      map[int]uint64   // host children found tagged: pid → start time
 	empty       bool             // a walk found the attempt gone for good
 	released    bool
 }
@@ -91,7 +90,7 @@ func newSubreaper(id string) (*subreaper, error) {
 	sid, _ := unix.Getsid(0)
 	return &subreaper{
 		id: id, self: os.Getpid(), selfSid: sid,
-		known: map[int]uint64{}, sids: map[int]struct{}{}, tagged: map[int]uint64{},
+		known: map[int]uint64{}, sids: map[int]struct{}{},
 	}, nil
 }
 
@@ -112,36 +111,28 @@ func (s *subreaper) started(pid int) {
 
 // members walks the process table and returns the attempt's live members.
 // It reaps the attempt's zombies that are the host's children, and says how
-// many could not be reaped yet.
+// many could not be reaped yet. The table is a read shared with the walks
+// of every other attempt asked for meanwhile (tableReader), and the walk
+// looks only at the attempt's own processes in it.
 func (s *subreaper) members() (live []procInfo, unreaped int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.empty {
 		return nil, 0
 	}
-	procs, err := readProcTable()
-	if err != nil {
+	t := host.walks.read()
+	if t.err != nil {
 		return nil, 0
-	}
-	byPid := make(map[int]procInfo, len(procs))
-	children := make(map[int][]int)
-	for _, p := range procs {
-		byPid[p.pid] = p
-		children[p.ppid] = append(children[p.ppid], p.pid)
 	}
 	var roots []int
 	leader := false
-	if l, ok := byPid[s.leader]; ok && s.leader != 0 && l.start == s.leaderStart {
+	if l, ok := t.byPid[s.leader]; ok && s.leader != 0 && l.start == s.leaderStart {
 		roots = append(roots, s.leader)
 		leader = true
 	}
 	var zombies []int
-	for _, pid := range children[s.self] {
-		p := byPid[pid]
-		if pid == s.leader || !s.ours(p) {
-			continue
-		}
-		if p.zombie {
+	for _, pid := range s.adopted(t) {
+		if t.byPid[pid].zombie {
 			zombies = append(zombies, pid)
 			continue
 		}
@@ -151,7 +142,7 @@ func (s *subreaper) members() (live []procInfo, unreaped int) {
 	for len(roots) > 0 {
 		pid := roots[len(roots)-1]
 		roots = roots[:len(roots)-1]
-		p := byPid[pid]
+		p := t.byPid[pid]
 		if _, dup := seen[pid]; dup {
 			continue
 		}
@@ -162,13 +153,17 @@ func (s *subreaper) members() (live []procInfo, unreaped int) {
 		if !p.zombie {
 			live = append(live, p)
 		}
-		roots = append(roots, children[pid]...)
+		roots = append(roots, t.children[pid]...)
 	}
 	// Belt and braces: a live member of the group outside the walk.
-	for _, p := range procs {
-		if _, dup := seen[p.pid]; !dup && !p.zombie && p.pgrp == s.leader && p.pid != s.leader {
-			seen[p.pid] = p.start
-			live = append(live, p)
+	if s.leader != 0 {
+		for _, pid := range t.byPgrp[s.leader] {
+			if p := t.byPid[pid]; !p.zombie && pid != s.leader {
+				if _, dup := seen[pid]; !dup {
+					seen[pid] = p.start
+					live = append(live, p)
+				}
+			}
 		}
 	}
 	for _, pid := range zombies {
@@ -177,10 +172,9 @@ func (s *subreaper) members() (live []procInfo, unreaped int) {
 		// walk.
 		var info unix.Siginfo
 		if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG, nil); err == nil && info.Signo == int32(unix.SIGCHLD) {
-			delete(s.tagged, pid)
 			continue
 		}
-		seen[pid] = byPid[pid].start
+		seen[pid] = t.byPid[pid].start
 		unreaped++
 	}
 	s.known = seen
@@ -190,55 +184,66 @@ func (s *subreaper) members() (live []procInfo, unreaped int) {
 	return live, unreaped
 }
 
-// ours reports whether p, a child of the host that is not the attempt's
-// leader, is positively one of the attempt's processes. The caller holds
-// s.mu.
-func (s *subreaper) ours(p procInfo) bool {
-	if st, ok := s.known[p.pid]; ok && st == p.start {
-		return true
+// adopted returns the host's children, other than the attempt's leader, that
+// are positively the attempt's processes:
+//   - seen as a member before (same pid and start time), or
+//   - tagged with the attempt's id (read while alive), or
+//   - in the leader's process group, or
+//   - in a session that a member started (not as its leader: a recycled id
+//     would be the leader).
+//
+// It looks them up in t's indexes, never at the host's other children. The
+// caller holds s.mu.
+func (s *subreaper) adopted(t *procSnapshot) []int {
+	var out []int
+	added := map[int]bool{}
+	add := func(pid int) {
+		if p, ok := t.byPid[pid]; ok && p.ppid == s.self && pid != s.leader && !added[pid] {
+			added[pid] = true
+			out = append(out, pid)
+		}
 	}
-	if st, ok := s.tagged[p.pid]; ok && st == p.start {
-		return true
+	for pid, start := range s.known {
+		if t.byPid[pid].start == start {
+			add(pid)
+		}
 	}
-	if p.pgrp == s.leader && p.pid != s.leader && s.leader != 0 {
-		return true
+	for _, pid := range t.hostTagged[s.id] {
+		add(pid)
 	}
-	if _, ok := s.sids[p.sid]; ok && p.pid != p.sid {
-		return true
+	if s.leader != 0 {
+		for _, pid := range t.byPgrp[s.leader] {
+			add(pid)
+		}
 	}
-	if p.zombie {
-		return false // its environment is gone
+	for sid := range s.sids {
+		for _, pid := range t.hostBySid[sid] {
+			if pid != sid {
+				add(pid)
+			}
+		}
 	}
-	env, err := procEnviron(p.pid)
-	if err != nil || taggedWith(env, func(id string) bool { return id == s.id }) == "" {
-		return false
-	}
-	// Still the same process? (Its pid may have been recycled while its
-	// environment was read.)
-	if q, ok := readProcStat(p.pid); !ok || q.start != p.start {
-		return false
-	}
-	s.tagged[p.pid] = p.start
-	return true
+	return out
 }
 
-// signalMembers sends sig to live, skipping the child's group when skipGroup
-// (kill(-pgid) reached it), each pinned by pid and start time.
-func (s *subreaper) signalMembers(live []procInfo, sig unix.Signal, skipGroup bool) {
+// signalMembers sends sigs, in order, to live, skipping the child's group
+// when skipGroup (kill(-pgid) reached it), each pinned by pid and start
+// time.
+func (s *subreaper) signalMembers(live []procInfo, sigs []unix.Signal, skipGroup bool) {
 	for _, p := range live {
 		if skipGroup && p.pgrp == s.leader {
 			continue
 		}
-		signalPinned(p.pid, sig, func() bool {
+		signalPinned(p.pid, sigs, func() bool {
 			q, ok := readProcStat(p.pid)
 			return ok && q.start == p.start
 		})
 	}
 }
 
-func (s *subreaper) signal(sig unix.Signal) bool {
+func (s *subreaper) signal(sigs ...unix.Signal) bool {
 	live, _ := s.members()
-	s.signalMembers(live, sig, true)
+	s.signalMembers(live, sigs, true)
 	return len(live) > 0
 }
 
@@ -260,7 +265,7 @@ func (s *subreaper) kill() error {
 		if fresh == 0 {
 			return nil
 		}
-		s.signalMembers(live, unix.SIGKILL, false)
+		s.signalMembers(live, []unix.Signal{unix.SIGKILL}, false)
 	}
 	return nil
 }
@@ -268,7 +273,7 @@ func (s *subreaper) kill() error {
 func (s *subreaper) alive(killing bool) bool {
 	live, _ := s.members()
 	if killing {
-		s.signalMembers(live, unix.SIGKILL, false)
+		s.signalMembers(live, []unix.Signal{unix.SIGKILL}, false)
 	}
 	return len(live) > 0
 }

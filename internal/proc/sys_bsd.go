@@ -31,6 +31,9 @@ func fallbackContainer(string) container { return nil }
 // subreaperFlag: there is no subreaper here.
 type subreaperFlag struct{}
 
+// tableReader: no walk shares reads of the process table here.
+type tableReader struct{}
+
 // There are no cgroups here: nothing ever records one for the watcher.
 func killCgroup(string)           {}
 func cgroupPopulated(string) bool { return false }

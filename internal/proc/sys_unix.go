@@ -40,10 +40,10 @@ type container interface {
 	prepare(*syscall.SysProcAttr)
 	// started is told the child's pid once it runs.
 	started(pid int)
-	// signal sends sig to every member that is not in the child's process
-	// group (kill(-pgid) reached those) and reports whether any member
-	// is left.
-	signal(sig unix.Signal) bool
+	// signal sends sigs, in order, to every member that is not in the
+	// child's process group (kill(-pgid) reached those) and reports
+	// whether any member is left.
+	signal(sigs ...unix.Signal) bool
 	// kill kills every member.
 	kill() error
 	// alive reports whether a member that is not a zombie is left. When
@@ -125,20 +125,17 @@ func startIn(c container, cmd *exec.Cmd) error {
 }
 
 func (s *sysGroup) signal(g *Group, sig os.Signal) error {
-	if err := s.send(g, sig); err != nil {
-		return err
+	ssig, ok := sig.(syscall.Signal)
+	if !ok {
+		return fmt.Errorf("proc: unsupported signal %v", sig)
 	}
 	// Like systemd, follow a stop signal with SIGCONT so that stopped
 	// members can act on it; not a signal that pauses (it would undo it).
-	switch sig {
+	switch ssig {
 	case unix.SIGKILL, unix.SIGCONT, unix.SIGSTOP, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, syscall.Signal(0):
-		return nil
+		return s.sendAll(ssig)
 	}
-	_ = unix.Kill(-s.pgid, unix.SIGCONT)
-	if s.c != nil {
-		s.c.signal(unix.SIGCONT)
-	}
-	return nil
+	return s.sendAll(ssig, unix.SIGCONT)
 }
 
 // send sends sig alone to every process of the unit.
@@ -147,12 +144,24 @@ func (s *sysGroup) send(g *Group, sig os.Signal) error {
 	if !ok {
 		return fmt.Errorf("proc: unsupported signal %v", sig)
 	}
-	err := unix.Kill(-s.pgid, ssig)
+	return s.sendAll(ssig)
+}
+
+// sendAll sends sigs, in order, to every process of the unit: to the
+// process group, then to the container's other members, found once for
+// all of them. It returns ErrGroupGone when no process is left.
+func (s *sysGroup) sendAll(sigs ...syscall.Signal) error {
+	err := unix.Kill(-s.pgid, sigs[0])
 	gone := errors.Is(err, unix.ESRCH)
 	if err != nil && !gone {
-		return fmt.Errorf("proc: signal %v to process group %d: %w", sig, s.pgid, err)
+		return fmt.Errorf("proc: signal %v to process group %d: %w", sigs[0], s.pgid, err)
 	}
-	if s.c != nil && s.c.signal(ssig) {
+	if !gone {
+		for _, sig := range sigs[1:] {
+			_ = unix.Kill(-s.pgid, sig)
+		}
+	}
+	if s.c != nil && s.c.signal(sigs...) {
 		gone = false
 	}
 	if gone {

@@ -24,11 +24,14 @@ import (
 //     started with the first attempt and stopped when the last Launcher
 //     closes;
 //   - subreaper: the host's PR_SET_CHILD_SUBREAPER attribute (Linux), set
-//     while any attempt in ModeSubreaper lives.
+//     while any attempt in ModeSubreaper lives;
+//   - walks: the reads of the process table that the walks of every
+//     ModeSubreaper attempt share (Linux).
 var host struct {
 	blocked   error
 	watch     watchHub
 	subreaper subreaperFlag
+	walks     tableReader
 }
 
 // hostAcquire and hostRelease bracket a Launcher's life.
