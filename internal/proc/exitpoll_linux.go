@@ -14,42 +14,50 @@ import (
 // stack (the netpoller needs a goroutine parked per file). The goroutine runs
 // only while some exit is awaited. Like the forker, it is inherently one per
 // process.
+//
+// The set holds the pidfd that os.Process keeps, not a copy of it: every
+// open descriptor is copied into each child at fork and closed again at its
+// exec, so a thousand extra descriptors made each of a thousand starts
+// slower. An entry is known by a number of its own, not by the descriptor,
+// whose number is reused once the process is reaped (which closes it, and
+// so also takes it out of the set).
 var exitPoll struct {
 	mu      sync.Mutex
-	epfd    int              // the epoll set, created on first use; 0 before
-	err     error            // why no epoll set could be made
-	waiting map[int32]func() // pidfd → what to run once its process exits
-	polling bool             // the goroutine runs
+	epfd    int               // the epoll set, created on first use; 0 before
+	err     error             // why no epoll set could be made
+	waiting map[uint64]func() // entry → what to run once its process exits
+	lastID  uint64            // the last entry's number
+	polling bool              // the goroutine runs
 }
 
 // onExit arranges for fn to run on a goroutine of its own once p has
 // exited (it is not reaped), and reports true; it returns false, and does
-// nothing, where no pidfd or epoll set can be had (Linux before 5.3).
+// nothing, where no pidfd or epoll set can be had (Linux before 5.3). p
+// must not be waited for until fn runs: reaping closes the pidfd, and with
+// it the watch.
 func onExit(p *os.Process, fn func()) bool {
-	fd := -1
-	if err := p.WithHandle(func(h uintptr) {
-		fd, _ = unix.FcntlInt(h, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil || fd < 0 {
-		return false
-	}
 	exitPoll.mu.Lock()
 	defer exitPoll.mu.Unlock()
 	if exitPoll.epfd == 0 && exitPoll.err == nil {
 		exitPoll.epfd, exitPoll.err = unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	}
 	if exitPoll.err != nil {
-		unix.Close(fd)
 		return false
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(fd)}
-	if err := unix.EpollCtl(exitPoll.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		unix.Close(fd)
+	id := exitPoll.lastID + 1
+	addErr := errors.New("no pidfd")
+	if err := p.WithHandle(func(pidfd uintptr) {
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT}
+		ev.Fd, ev.Pad = int32(uint32(id)), int32(uint32(id>>32))
+		addErr = unix.EpollCtl(exitPoll.epfd, unix.EPOLL_CTL_ADD, int(pidfd), &ev)
+	}); err != nil || addErr != nil {
 		return false
 	}
+	exitPoll.lastID = id
 	if exitPoll.waiting == nil {
-		exitPoll.waiting = make(map[int32]func())
+		exitPoll.waiting = make(map[uint64]func())
 	}
-	exitPoll.waiting[int32(fd)] = fn
+	exitPoll.waiting[id] = fn
 	if !exitPoll.polling {
 		exitPoll.polling = true
 		go pollExits(exitPoll.epfd)
@@ -69,8 +77,7 @@ func pollExits(epfd int) {
 			// still reaps.
 			n = 0
 			exitPoll.mu.Lock()
-			for fd, fn := range exitPoll.waiting {
-				unix.Close(int(fd))
+			for _, fn := range exitPoll.waiting {
 				go fn()
 			}
 			clear(exitPoll.waiting)
@@ -78,13 +85,15 @@ func pollExits(epfd int) {
 		}
 		exitPoll.mu.Lock()
 		for _, ev := range events[:max(n, 0)] {
-			fn, ok := exitPoll.waiting[ev.Fd]
+			id := uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+			fn, ok := exitPoll.waiting[id]
 			if !ok {
 				continue
 			}
-			delete(exitPoll.waiting, ev.Fd)
-			// Closing the pidfd removes it from the set.
-			unix.Close(int(ev.Fd))
+			// The entry fired once (EPOLLONESHOT) and leaves the
+			// set when fn's Wait reaps the process and closes
+			// its pidfd.
+			delete(exitPoll.waiting, id)
 			go fn()
 		}
 		if len(exitPoll.waiting) == 0 {
