@@ -93,3 +93,89 @@ func TestChildCgroups(t *testing.T) {
 		t.Errorf("%s still there: %v", top, err)
 	}
 }
+
+// A child waited for through OnExit costs no descriptor beyond the pidfd
+// os.Process holds: every open descriptor is copied into each later child at
+// fork and closed again at its exec, so a copy per child made a thousand
+// starts slower, each by the thousand before it.
+func TestOnExitAddsNoDescriptor(t *testing.T) {
+	l := NewLauncher()
+	defer l.Close()
+	openFDs := func() int {
+		fds, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(fds)
+	}
+	var groups []*Group
+	exited := make(chan struct{}, 6)
+	defer func() {
+		for _, g := range groups {
+			_ = g.Kill()
+			<-exited
+			_, _ = g.Wait()
+			g.WaitGone(t.Context())
+			g.Release()
+		}
+	}()
+	start := func() *Group {
+		g, err := l.Start(Attr{
+			Path: "/proc/self/exe", Args: []string{"sleep"},
+			Env: append(os.Environ(), "PROC_TEST_HELPER=sleep", tagOf(t)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups = append(groups, g)
+		return g
+	}
+	// The first watch of the process creates the epoll set.
+	if !start().OnExit(func() { exited <- struct{}{} }) {
+		t.Fatal("OnExit = false on Linux with pidfds")
+	}
+	var later []*Group
+	for range 5 {
+		later = append(later, start())
+	}
+	before := openFDs()
+	for _, g := range later {
+		if !g.OnExit(func() { exited <- struct{}{} }) {
+			t.Fatal("OnExit = false on Linux with pidfds")
+		}
+	}
+	if after := openFDs(); after != before {
+		t.Errorf("5 children waited for through OnExit: %d descriptors open, %d before, want no more", after, before)
+	}
+}
+
+// Where the host's cgroup2 tree is mounted is read from mountinfo once, not
+// at every start, and read again when the host's cgroup changes or the
+// cache is forgotten (after a cgroup could not be made).
+func TestMountCache(t *testing.T) {
+	rel := cgroupOf(os.Getpid())
+	if rel == "" {
+		t.Skip("not in a cgroup v2 here")
+	}
+	wantMnt, wantRoot, err := cgroup2Mount(rel)
+	if err != nil {
+		t.Skipf("no cgroup2 mount here: %v", err)
+	}
+	var c mountCache
+	if mnt, root, err := c.lookup(rel); err != nil || mnt != wantMnt || root != wantRoot {
+		t.Fatalf("lookup(%q) = %q, %q, %v; want %q, %q", rel, mnt, root, err, wantMnt, wantRoot)
+	}
+	// Planted: a second lookup that answers it did not read mountinfo.
+	c.mnt = "/planted"
+	if mnt, _, _ := c.lookup(rel); mnt != "/planted" {
+		t.Errorf("second lookup read mountinfo again: %q", mnt)
+	}
+	if mnt, _, _ := c.lookup(rel + "/elsewhere"); mnt != wantMnt {
+		t.Errorf("lookup of another cgroup answered %q, want %q", mnt, wantMnt)
+	}
+	c.mnt = "/planted"
+	c.forget()
+	if mnt, _, _ := c.lookup(rel + "/elsewhere"); mnt != wantMnt {
+		t.Errorf("lookup after forget answered %q, want %q", mnt, wantMnt)
+	}
+}
