@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # How a supervisor's cost grows with the number of sidecars: tether up,
 # supervisord and process-compose each run N `sleep` sidecars (N = 10, 100,
-# 1000 by default), side by side in one run, and this prints, per tool and N:
+# 1000 by default), side by side in one run, with "floor" (bench/scale/floor:
+# the least a Go program does to start, hold and stop the same processes, no
+# cgroup, no event) for what the machine itself allows, and this prints, per
+# tool and N:
 #   threads  OS threads of the supervisor (/proc/PID/status; tether's watcher
 #            is a process of its own, counted apart)
 #   rss_mb   the supervisor's RSS, tether's watcher included (+ its share)
@@ -13,17 +16,18 @@
 # Usage: bench/scale/run.sh [N...]     (tools it cannot find are skipped, and said so)
 #   PROCESS_COMPOSE=path  the process-compose binary (default: unpacked from
 #                         ../shared/tools/process-compose-v1.122.0-linux-amd64.xz)
-#   TOOLS="tether process-compose"  run only these (default: every one found)
+#   TOOLS="tether floor"  run only these (default: every one found)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 counts=("$@")
 [ ${#counts[@]} -eq 0 ] && counts=(10 100 1000)
 tmp=$(mktemp -d /tmp/tether-scale.XXXXXX)
 sleepsecs=$((4000 + $$ % 1000)) # a duration of this run's own, to count its sleeps
-trap 'pkill -KILL -f "^sleep $sleepsecs\$" 2>/dev/null; rm -rf "$tmp"; true' EXIT
+trap 'pkill -KILL -f "^sleep $sleepsecs\$" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 # Built as docs/cli.md says to install it (CGO_ENABLED=0: no C library mapped).
 CGO_ENABLED=${CGO_ENABLED:-0} go build -trimpath -o "$tmp/tether" ./cmd/tether
+CGO_ENABLED=${CGO_ENABLED:-0} go build -trimpath -o "$tmp/floor" ./bench/scale/floor
 pc=${PROCESS_COMPOSE:-}
 if [ -z "$pc" ] && [ -f ../shared/tools/process-compose-v1.122.0-linux-amd64.xz ]; then
   xz -dc ../shared/tools/process-compose-v1.122.0-linux-amd64.xz >"$tmp/process-compose" && chmod +x "$tmp/process-compose"
@@ -78,6 +82,15 @@ run_supervisord() {
   report supervisord "$n" "$pid" "$t0" "$t1"
 }
 
+run_floor() {
+  local n=$1 t0; t0=$(now)
+  "$tmp/floor" "$n" sleep "$sleepsecs" &
+  local pid=$!
+  until [ "$(live)" -ge "$n" ]; do sleep 0.01; done
+  local t1; t1=$(now)
+  report floor "$n" "$pid" "$t0" "$t1"
+}
+
 run_pc() {
   local n=$1 d=$tmp/pc-$n; mkdir -p "$d"
   { echo 'version: "0.5"'; echo 'processes:'
@@ -94,8 +107,9 @@ echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(go versi
 [ -n "$sup" ] && echo "supervisord $("$sup" --version)" || echo "supervisord: not installed (apt-get install supervisor): skipped"
 [ -n "$pc" ] && echo "process-compose $("$pc" version --short 2>/dev/null) from ${PROCESS_COMPOSE:-../shared/tools (prebuilt, see its README)}" || echo "process-compose: not found: skipped"
 printf '%-16s %5s %8s %8s %8s %9s %7s %5s\n' tool N threads rss_mb start_s idle_cpu stop_s left
-tools=" ${TOOLS:-tether supervisord process-compose} "
+tools=" ${TOOLS:-floor tether supervisord process-compose} "
 for n in "${counts[@]}"; do
+  [[ $tools == *" floor "* ]] && run_floor "$n"
   [[ $tools == *" tether "* ]] && run_tether "$n"
   [ -n "$sup" ] && [[ $tools == *" supervisord "* ]] && run_supervisord "$n"
   [ -n "$pc" ] && [[ $tools == *" process-compose "* ]] && run_pc "$n"
