@@ -46,16 +46,37 @@ type chunk struct {
 	partial  bool
 }
 
+// lineCuts are the chunks of a batch's buffer, cut on first use, by
+// whichever goroutine asks first (the Output may be read from several
+// while OnOutput runs).
+type lineCuts struct {
+	once   sync.Once
+	room   []chunk // a list to cut into (given back by an earlier batch), or nil
+	chunks []chunk
+}
+
+// of returns the chunks of buf, the buffer they belong to.
+func (c *lineCuts) of(buf []byte) []chunk {
+	c.once.Do(func() {
+		if c.room == nil {
+			c.room = make([]chunk, 0, 1+len(buf)/128)
+		}
+		c.chunks, c.room = cutChunks(c.room, buf), nil
+	})
+	return c.chunks
+}
+
 // outBatch is what one read produced: a buffer that is never written again
-// once sent, and the chunks cut from it. Sending batches rather than single
-// lines keeps the channel off the per-line path.
+// once sent, holding whole chunks, and the chunks cut from it when first
+// asked for. Sending batches rather than single lines keeps the queue off
+// the per-line path.
 type outBatch struct {
 	kind    EventKind
 	pid     int
 	attempt int
 	time    time.Time
-	buf     []byte
-	chunks  []chunk
+	buf     []byte   // the chunks' bytes, each followed by its newline unless partial
+	lines   lineCuts // the chunks of buf
 	// free, when set, takes buf back once its events are delivered to
 	// OnOutput (or to nobody): buf was a reader's scratch buffer.
 	free *spares
@@ -80,6 +101,9 @@ type lineReader struct {
 	onLine  func([]byte) // optional; sees every complete or partial chunk
 	tail    *tailRing    // optional; keeps the last chunks
 	pend    []byte       // the start of a line not yet ended
+	// tailChunks is the list the last chunks of a read are cut into for
+	// the tail, reused.
+	tailChunks []chunk
 	// free holds scratch buffers handed over with a batch and given back
 	// by the delivery goroutine; nil until the first is handed over.
 	free   *spares
@@ -177,8 +201,7 @@ func (lr *lineReader) run() {
 		break
 	}
 	if len(lr.pend) > 0 {
-		b := &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: lr.pend,
-			chunks: []chunk{{off: 0, end: len(lr.pend), partial: true}}}
+		b := &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: lr.pend}
 		lr.q.pushOutput(b)
 		lr.see(lr.pend)
 		if lr.tail != nil {
@@ -216,20 +239,56 @@ func (lr *lineReader) dropFree() {
 	}
 }
 
-// emit cuts buf, the reader's own copy, into chunks, sends those it can,
+// emit sends buf, the reader's own copy, up to its last complete chunk,
 // and keeps the rest (an unfinished line shorter than MaxChunk) as pending.
 func (lr *lineReader) emit(buf []byte) { lr.emitOwned(buf, nil) }
 
 // emitOwned is emit for a buf that free takes back, if not nil, once the
 // batch is delivered. lr.pend may be left pointing into buf: the reader
 // copies it out before it reads into a buffer taken from free again.
+//
+// The read is not cut into lines here: only where its last complete chunk
+// ends is found (from the end), and the lines are cut when someone asks
+// for them (Output.Len, OnEvent's events, a log probe). A host that takes
+// a read's bytes whole (a log file) then never pays for its lines, and the
+// crash tail cuts only the last few.
 func (lr *lineReader) emitOwned(buf []byte, free *spares) {
-	var chunks []chunk
-	if free != nil && lr.chunks != nil {
-		chunks, lr.chunks = lr.chunks[:0], nil
-	} else {
-		chunks = make([]chunk, 0, 1+len(buf)/128)
+	end := chunksEnd(buf)
+	lr.pend = buf[end:]
+	if end == 0 {
+		return
 	}
+	b := &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: buf[:end], free: free}
+	if free != nil && lr.chunks != nil {
+		b.lines.room, lr.chunks = lr.chunks[:0], nil
+	}
+	if lr.onLine != nil { // a log probe reads every line: cut them now
+		for _, c := range b.lines.of(b.buf) {
+			lr.see(b.buf[c.off:c.end])
+		}
+	}
+	lr.q.pushOutput(b)
+	if lr.tail != nil {
+		from := tailFrom(b.buf)
+		lr.tailChunks = cutChunks(lr.tailChunks[:0], b.buf[from:])
+		lr.tail.add(b.buf[from:], lr.tailChunks)
+	}
+}
+
+// chunksEnd returns where the last complete chunk of buf ends: after its
+// last newline, and after as many MaxChunk pieces of the line that follows
+// as it holds. What follows is the start of a line, shorter than MaxChunk.
+func chunksEnd(buf []byte) int {
+	start := bytes.LastIndexByte(buf, '\n') + 1
+	return start + (len(buf)-start)/MaxChunk*MaxChunk
+}
+
+// cutChunks appends to chunks the events of buf, which starts at the start
+// of a line (or of a MaxChunk piece of one): one per line, without its
+// newline, lines longer than MaxChunk cut into partial MaxChunk pieces, and
+// bytes after the last newline (MaxChunk pieces, or the last bytes before
+// the pipe closed) partial.
+func cutChunks(chunks []chunk, buf []byte) []chunk {
 	start := 0
 	for {
 		i := bytes.IndexByte(buf[start:], '\n')
@@ -244,26 +303,30 @@ func (lr *lineReader) emitOwned(buf []byte, free *spares) {
 		chunks = append(chunks, chunk{off: start, end: end})
 		start = end + 1
 	}
-	for len(buf)-start >= MaxChunk {
-		chunks = append(chunks, chunk{off: start, end: start + MaxChunk, partial: true})
-		start += MaxChunk
+	for start < len(buf) {
+		end := min(start+MaxChunk, len(buf))
+		chunks = append(chunks, chunk{off: start, end: end, partial: true})
+		start = end
 	}
-	lr.pend = buf[start:]
-	if len(chunks) == 0 {
-		if free != nil && cap(chunks) > 0 {
-			lr.chunks = chunks // not used after all
+	return chunks
+}
+
+// tailFrom returns where, in buf (whole chunks), the line begins from
+// which on buf holds its last TailLines chunks, or more: all the crash
+// tail can want of it.
+func tailFrom(buf []byte) int {
+	p := len(buf)
+	if p > 0 && buf[p-1] == '\n' {
+		p-- // the last line's own newline
+	}
+	for range TailLines {
+		i := bytes.LastIndexByte(buf[:p], '\n')
+		if i < 0 {
+			return 0
 		}
-		return
+		p = i
 	}
-	lr.q.pushOutput(&outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: buf, chunks: chunks, free: free})
-	if lr.tail != nil {
-		lr.tail.add(buf, chunks)
-	}
-	if lr.onLine != nil {
-		for _, c := range chunks {
-			lr.see(buf[c.off:c.end])
-		}
-	}
+	return p + 1
 }
 
 func (lr *lineReader) see(p []byte) {

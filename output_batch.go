@@ -18,37 +18,40 @@ type Output struct {
 	Pid     int       // the attempt's process id
 	Attempt int       // the attempt, as in Event.Attempt
 
-	buf    []byte  // the bytes read, never written again
-	chunks []chunk // the events, cut from buf
+	buf   []byte    // the events' bytes (Bytes), never written again
+	lines *lineCuts // the events, cut from buf when first asked for
 }
 
 // outputOf returns b as an Output of the sidecar name.
 func outputOf(name string, b *outBatch) Output {
-	return Output{Time: b.time, Name: name, Kind: b.kind, Pid: b.pid, Attempt: b.attempt, buf: b.buf, chunks: b.chunks}
+	return Output{Time: b.time, Name: name, Kind: b.kind, Pid: b.pid, Attempt: b.attempt, buf: b.buf, lines: &b.lines}
 }
 
 // Clone returns a copy of o that is the caller's to keep.
 func (o Output) Clone() Output {
-	if len(o.chunks) == 0 {
+	if len(o.buf) == 0 {
 		return o
 	}
-	base := o.chunks[0].off
-	o.buf = append([]byte(nil), o.Bytes()...)
-	chunks := make([]chunk, len(o.chunks))
-	for i, c := range o.chunks {
-		chunks[i] = chunk{off: c.off - base, end: c.end - base, partial: c.partial}
-	}
-	o.chunks = chunks
+	o.buf = append([]byte(nil), o.buf...)
+	o.lines = &lineCuts{}
 	return o
 }
 
+// chunks returns o's events, cutting them on first use.
+func (o *Output) chunks() []chunk {
+	if len(o.buf) == 0 {
+		return nil
+	}
+	return o.lines.of(o.buf)
+}
+
 // Len returns the number of events.
-func (o Output) Len() int { return len(o.chunks) }
+func (o Output) Len() int { return len(o.chunks()) }
 
 // Chunk returns the Data and Partial of event i, 0 ≤ i < Len(). Appending
 // to data never changes the Output.
 func (o Output) Chunk(i int) (data []byte, partial bool) {
-	c := o.chunks[i]
+	c := o.chunks()[i]
 	return o.buf[c.off:c.end:c.end], c.partial
 }
 
@@ -64,15 +67,10 @@ func (o Output) Event(i int) Event {
 // of the sidecar's output appends, in one copy. Appending to it never
 // changes the Output.
 func (o Output) Bytes() []byte {
-	if len(o.chunks) == 0 {
+	if len(o.buf) == 0 {
 		return nil
 	}
-	first, last := o.chunks[0], o.chunks[len(o.chunks)-1]
-	end := last.end
-	if !last.partial {
-		end++ // its newline, which follows it in buf
-	}
-	return o.buf[first.off:end:end]
+	return o.buf[:len(o.buf):len(o.buf)]
 }
 
 // giveBack hands b's buffer back to its reader, if it takes it and has
@@ -81,6 +79,10 @@ func (o Output) Bytes() []byte {
 // the host's to keep.
 func (b *outBatch) giveBack() {
 	if b.free != nil {
-		b.free.put(spare{buf: b.buf[:cap(b.buf)], chunks: b.chunks[:0]})
+		chunks := b.lines.chunks // cut, or else the list it would have been cut into
+		if chunks == nil {
+			chunks = b.lines.room
+		}
+		b.free.put(spare{buf: b.buf[:cap(b.buf)], chunks: chunks[:0]})
 	}
 }

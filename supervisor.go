@@ -182,7 +182,7 @@ func (s *Supervisor) deliver(name string, q *eventQueue) {
 		}
 		b := d.out
 		ev := Event{Time: b.time, Name: name, Kind: b.kind, Pid: b.pid, Attempt: b.attempt}
-		for _, c := range b.chunks {
+		for _, c := range b.lines.of(b.buf) {
 			ev.Data = b.buf[c.off:c.end:c.end]
 			ev.Partial = c.partial
 			s.OnEvent(ev)
