@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"math"
@@ -192,12 +193,7 @@ func appendExited(b []byte, ev *tether.Event) []byte {
 // appended. Every line of o starts with the same fields, from the time to
 // the attempt: they are encoded once per call.
 func (e *encoder) appendOutput(b []byte, o *tether.Output, i, limit int) ([]byte, int) {
-	e.prefix = append(e.prefix[:0], '{')
-	e.prefix = append(e.prefix, e.timeField(o.Time)...)
-	e.prefix = append(e.prefix, e.nameField(o.Name)...)
-	e.prefix = append(e.prefix, `"event":`...)
-	e.prefix = appendKind(e.prefix, o.Kind)
-	e.prefix = append(appendIDs(e.prefix, o.Pid, o.Attempt), ',')
+	e.setPrefix(o)
 	if limit == math.MaxInt && i == 0 { // all of o: room for its plain lines
 		b = slices.Grow(b, len(o.Bytes())+o.Len()*(len(e.prefix)+len(`"line":"",}`+"\n")))
 	}
@@ -211,6 +207,108 @@ func (e *encoder) appendOutput(b []byte, o *tether.Output, i, limit int) ([]byte
 		}
 	}
 	return b, i
+}
+
+// appendAllOutput appends every event of o, as appendOutput(b, o, 0,
+// math.MaxInt) does, but cuts o's bytes into its events itself, in the
+// pass that checks and escapes them (the rules of Output's cut: a line
+// longer than MaxChunk is cut into partial MaxChunk pieces, bytes after
+// the last newline are partial). Asking o for its events (Len, Chunk)
+// would cost a pass of its own over the bytes.
+func (e *encoder) appendAllOutput(b []byte, o *tether.Output) []byte {
+	e.setPrefix(o)
+	data := o.Bytes()
+	// Room for 100-byte lines (a buffer of an earlier read's size has it
+	// already); shorter lines grow it as they go. Counting the lines first
+	// would be a pass of its own.
+	b = slices.Grow(b, 2*len(data)+len(data)/4+len(e.prefix))
+	for len(data) > 0 {
+		var n int
+		b, n = appendNextChunk(append(b, e.prefix...), data)
+		b = append(b, "}\n"...)
+		data = data[n:]
+	}
+	return b
+}
+
+// setPrefix makes e.prefix the fields every event of o begins with.
+func (e *encoder) setPrefix(o *tether.Output) {
+	e.prefix = append(e.prefix[:0], '{')
+	e.prefix = append(e.prefix, e.timeField(o.Time)...)
+	e.prefix = append(e.prefix, e.nameField(o.Name)...)
+	e.prefix = append(e.prefix, `"event":`...)
+	e.prefix = appendKind(e.prefix, o.Kind)
+	e.prefix = append(appendIDs(e.prefix, o.Pid, o.Attempt), ',')
+}
+
+// appendNextChunk appends the fields of the first event of data (the bytes
+// of an Output from the start of an event on), as appendChunk does, and
+// returns how many bytes of data the event took, its newline included.
+func appendNextChunk(b, data []byte) ([]byte, int) {
+	piece := data[:min(len(data), tether.MaxChunk)]
+	start := len(b)
+	b, end, ok := appendLineTo(b, piece)
+	if !ok {
+		b = b[:start]
+		if end = bytes.IndexByte(piece, '\n'); end < 0 {
+			end = len(piece)
+		}
+	}
+	took, partial := end+1, false // a line and its newline
+	if end == len(piece) {
+		if len(data) > end && data[end] == '\n' {
+			took = end + 1 // a line of exactly MaxChunk bytes
+		} else {
+			took, partial = end, true // a piece of a longer line, or the last bytes
+		}
+	}
+	if !ok {
+		b = append(b, `"data":"`...)
+		b = base64.StdEncoding.AppendEncode(b, data[:end])
+		b = append(b, '"')
+	}
+	if partial {
+		b = append(b, `,"partial":true`...)
+	}
+	return b, took
+}
+
+// appendLineTo is appendLine for data up to its first newline, or all of it
+// if none: it appends `"line":"…"` for data[:end] and returns end. When
+// that is not valid UTF-8 it returns b as it was and false (and end is not
+// known).
+func appendLineTo(b, data []byte) (_ []byte, end int, ok bool) {
+	start := len(b)
+	b = append(b, `"line":"`...)
+	run := 0 // data[run:i] is safe and not yet appended
+	i := 0
+	for i < len(data) {
+		for i+8 <= len(data) && plainASCII8(binary.LittleEndian.Uint64(data[i:])) {
+			i += 8
+		}
+		if i >= len(data) {
+			break
+		}
+		c := data[i]
+		if c == '\n' {
+			break
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				return b[:start], 0, false
+			}
+			i += size
+			continue
+		}
+		if !jsonSafe(c) {
+			b = appendEscaped(append(b, data[run:i]...), c)
+			run = i + 1
+		}
+		i++
+	}
+	b = append(b, data[run:i]...)
+	return append(b, '"'), i, true
 }
 
 // appendChunk appends the fields of one chunk of output: `"line":"…"`

@@ -12,8 +12,9 @@ import (
 	"tether.dev/tether/internal/proctest"
 )
 
-// A read's worth of output encoded at once (appendOutput, the path of
-// every stdout and stderr event) is byte for byte what encoding each of its
+// A read's worth of output encoded at once (appendOutput, and
+// appendAllOutput, which cuts the lines itself: the path of every stdout
+// and stderr event) is byte for byte what encoding each of its
 // events alone gives, for hostile streams (invalid UTF-8, NUL, CR, quotes,
 // U+2028, long lines, no final newline), whatever limit cuts it into
 // writes; and the text format's batch path agrees with its own per-event
@@ -49,6 +50,9 @@ func TestOutputEncodingMatchesEvents(t *testing.T) {
 			}
 			if !bytes.Equal(gotText, wantText) {
 				t.Fatalf("limit %d: the text batch of %d events differs from its events one by one", limit, o.Len())
+			}
+			if all := batchEnc.appendAllOutput(nil, &o); !bytes.Equal(all, want) {
+				t.Fatalf("appendAllOutput's %d bytes differ from the %d events one by one (%d bytes):\n%.300q\n%.300q", len(all), o.Len(), len(want), all, want)
 			}
 			r := record{kind: recOutput, out: o}
 			if whole := batchEnc.append(nil, &r); !bytes.Equal(whole, want) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"math"
 	"sync"
 	"time"
 
@@ -70,7 +69,7 @@ func (p *outputBuffers) encode(b []byte, o *tether.Output) []byte {
 	if e == nil {
 		e = newEncoder()
 	}
-	b, _ = e.appendOutput(b, o, 0, math.MaxInt)
+	b = e.appendAllOutput(b, o)
 	p.encoders.Put(e)
 	return b
 }
