@@ -22,13 +22,7 @@ func TestOnExit(t *testing.T) {
 	exited := make(chan int, children)
 	var groups []*Group
 	for i := range children {
-		g, err := l.Start(Attr{
-			Path: "/proc/self/exe", Args: []string{"sleep"},
-			Env: append(os.Environ(), "PROC_TEST_HELPER=sleep", tagOf(t)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := startSleeper(t, l)
 		groups = append(groups, g)
 		if !g.OnExit(func() { exited <- i }) {
 			t.Fatal("OnExit = false on Linux with pidfds")
@@ -120,13 +114,7 @@ func TestOnExitAddsNoDescriptor(t *testing.T) {
 		}
 	}()
 	start := func() *Group {
-		g, err := l.Start(Attr{
-			Path: "/proc/self/exe", Args: []string{"sleep"},
-			Env: append(os.Environ(), "PROC_TEST_HELPER=sleep", tagOf(t)),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := startSleeper(t, l)
 		groups = append(groups, g)
 		return g
 	}
@@ -178,4 +166,17 @@ func TestMountCache(t *testing.T) {
 	if mnt, _, _ := c.lookup(rel + "/elsewhere"); mnt != wantMnt {
 		t.Errorf("lookup after forget answered %q, want %q", mnt, wantMnt)
 	}
+}
+
+// startSleeper starts the test binary's sleep helper, tagged with t.
+func startSleeper(t *testing.T, l *Launcher) *Group {
+	t.Helper()
+	g, err := l.Start(Attr{
+		Path: "/proc/self/exe", Args: []string{"sleep"},
+		Env: append(os.Environ(), "PROC_TEST_HELPER=sleep", tagOf(t)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
