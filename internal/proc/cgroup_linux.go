@@ -125,7 +125,7 @@ func (c *cgroup) kill() error {
 		c.killEach()
 		return nil
 	}
-	if err := os.WriteFile(filepath.Join(c.dir, "cgroup.kill"), []byte("1"), 0); err != nil {
+	if err := writeSysFile(filepath.Join(c.dir, "cgroup.kill"), []byte("1")); err != nil {
 		if errors.Is(err, os.ErrNotExist) && !cgroupPopulated(c.dir) {
 			return nil // removed: nothing left to kill
 		}
@@ -259,7 +259,7 @@ func removeCgroup(dir string) bool {
 // cgroup.kill, or without it (before Linux 5.14) by SIGKILL to each member.
 // The watcher calls it until the cgroup is empty.
 func killCgroup(dir string) {
-	if err := os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0); err == nil {
+	if err := writeSysFile(filepath.Join(dir, "cgroup.kill"), []byte("1")); err == nil {
 		return
 	}
 	for _, pid := range cgroupProcs(dir) {
@@ -271,7 +271,7 @@ func killCgroup(dir string) {
 // below it. A cgroup that cannot be read counts as empty. A cgroup v1 (no
 // cgroup.events) is populated when any cgroup.procs of its tree lists one.
 func cgroupPopulated(dir string) bool {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.events"))
+	b, err := readSysFile(filepath.Join(dir, "cgroup.events"))
 	if errors.Is(err, os.ErrNotExist) {
 		return len(cgroupProcs(dir)) > 0
 	}
@@ -290,7 +290,7 @@ func cgroupPopulated(dir string) bool {
 // it.
 func cgroupProcs(dir string) []int {
 	var pids []int
-	b, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	b, _ := readSysFile(filepath.Join(dir, "cgroup.procs"))
 	for f := range bytes.FieldsSeq(b) {
 		if pid, err := strconv.Atoi(string(f)); err == nil {
 			pids = append(pids, pid)
@@ -324,7 +324,7 @@ func childCgroups(dir string) []string {
 // cgroupOf returns the cgroup v2 path of process pid, as /proc/PID/cgroup
 // shows it, or "".
 func cgroupOf(pid int) string {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	b, err := readSysFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
 	if err != nil {
 		return ""
 	}
@@ -539,7 +539,7 @@ func (c *cgroup) oomKilled() bool {
 // countsOOMKill reports whether the file (v2's memory.events, v1's
 // memory.oom_control) has an "oom_kill N" line with N above 0.
 func countsOOMKill(file string) bool {
-	b, err := os.ReadFile(file)
+	b, err := readSysFile(file)
 	if err != nil {
 		return false
 	}

@@ -2,7 +2,6 @@ package proc
 
 import (
 	"bytes"
-	"os"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -83,7 +82,7 @@ func parseProcStat(pid int, b []byte) (procInfo, bool) {
 // separated). It is empty for a zombie, and unreadable for another user's
 // process unless we are root.
 func procEnviron(pid int) ([]byte, error) {
-	return os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	return readSysFile("/proc/" + strconv.Itoa(pid) + "/environ")
 }
 
 // GroupHasLiveMember reports whether a process that is not a zombie has
