@@ -234,14 +234,13 @@ func removeStaleCgroups(parent string) {
 }
 
 // removeCgroup removes dir and every cgroup below it (a tethered host's own
-// attempt cgroups, left by its death), deepest first. A cgroup whose last
-// member has just been reaped may refuse for a moment, so it is tried for up
-// to 100 ms. It reports whether dir is gone.
+// attempt cgroups, left by its death), deepest first. Most have none: the
+// cgroups below are looked for only when dir refuses to go. A cgroup whose
+// last member has just been reaped may refuse for a moment, so it is tried
+// for up to 100 ms. It reports whether dir is gone.
 func removeCgroup(dir string) bool {
-	for _, sub := range childCgroups(dir) {
-		removeCgroup(sub)
-	}
 	wait := 100 * time.Microsecond
+	subs := false // the cgroups below were removed
 	for deadline := time.Now().Add(100 * time.Millisecond); ; {
 		err := unix.Rmdir(dir)
 		if err == nil || errors.Is(err, unix.ENOENT) {
@@ -249,6 +248,15 @@ func removeCgroup(dir string) bool {
 		}
 		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) || cgroupPopulated(dir) {
 			return false
+		}
+		if !subs {
+			subs = true
+			if below := childCgroups(dir); len(below) > 0 {
+				for _, sub := range below {
+					removeCgroup(sub)
+				}
+				continue
+			}
 		}
 		time.Sleep(wait)
 		wait *= 2
