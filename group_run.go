@@ -351,8 +351,12 @@ func (r *groupRun) goCall(m *member, call func(context.Context) error) {
 	}()
 }
 
-// goStop runs sup.Stop on a goroutine of its own.
+// goStop stops sup: the request is queued at once, or, when sup's queue is
+// full, made by sup.Stop on a goroutine of its own.
 func (r *groupRun) goStop(sup *Supervisor) {
+	if sup.askStop() {
+		return
+	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

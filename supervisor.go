@@ -224,6 +224,25 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// askStop makes the request Stop makes, without waiting for it to be
+// carried out, and reports true; false when the loop's queue of requests is
+// full (call Stop then). A Group follows its members through their events,
+// and so stops a thousand of them without a goroutine each blocked in Stop.
+func (s *Supervisor) askStop() bool {
+	s.init()
+	if s.markEarly() {
+		return true
+	}
+	select {
+	case s.cmds <- command{kind: cmdStop, done: make(chan struct{})}:
+		return true
+	case <-s.loopDone:
+		return true
+	default:
+		return false
+	}
+}
+
 // Kill kills the sidecar's whole tree at once and ends supervision as Stop
 // does. It does not wait: Run returns once the tree is reaped. Kill before
 // Run makes Run return nil at once.
