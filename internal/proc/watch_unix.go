@@ -49,11 +49,13 @@ func hostRelease() { host.watch.release() }
 // below PIPE_BUF, so each write is atomic: a record written before the host
 // died is read whole.
 type watchHub struct {
-	mu      sync.Mutex
-	users   int                   // open Launchers
-	w       *watcherProc          // the running watcher, or nil
-	failed  error                 // why the last start failed; not retried until users drops to 0
-	entries map[string]watchEntry // attempt id → what the watcher must empty
+	mu       sync.Mutex
+	users    int                   // open Launchers
+	w        *watcherProc          // the running watcher, or nil
+	failed   error                 // why the last start failed; not retried until users drops to 0
+	entries  map[string]watchEntry // attempt id → what the watcher must empty
+	dropped  []string              // "- ID" records not written yet (forget)
+	dropping bool                  // a forget is writing dropped
 }
 
 // watchEntry is what the watcher needs to empty one attempt's unit, besides
@@ -132,7 +134,12 @@ func (h *watchHub) watch(id string, e watchEntry) error {
 	return nil
 }
 
-// forget drops attempt id's record: its unit is empty and released.
+// forget drops attempt id's record: its unit is empty and released. The
+// watcher hears of it soon, not at once: the drops of a thousand attempts
+// stopped together are written a pipe's atomic write at a time by whichever
+// forget came while none was writing, not one write each in turn under the
+// hub's lock, which made every release wait for all those before it. (A
+// host that dies meanwhile leaves the watcher to empty a unit already empty.)
 func (h *watchHub) forget(id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -140,9 +147,36 @@ func (h *watchHub) forget(id string) {
 		return
 	}
 	delete(h.entries, id)
-	if h.w != nil {
-		_ = h.w.send("- " + id + "\n")
+	if h.w == nil {
+		return
 	}
+	h.dropped = append(h.dropped, "- "+id+"\n")
+	if h.dropping {
+		return // the goroutine writing drops writes this one too
+	}
+	h.dropping = true
+	for len(h.dropped) > 0 && h.w != nil {
+		w, batch := h.w, h.takeDrops()
+		h.mu.Unlock()
+		_ = w.send(batch)
+		h.mu.Lock()
+	}
+	h.dropped, h.dropping = h.dropped[:0], false
+}
+
+// takeDrops removes from h.dropped the drops that fit in one atomic write to
+// the lifeline (PIPE_BUF: other records are written meanwhile, and must not
+// be cut into), and returns them. The caller holds h.mu.
+func (h *watchHub) takeDrops() string {
+	const pipeBuf = 512 // POSIX's least PIPE_BUF; Linux's is 4096
+	var b strings.Builder
+	n := 0
+	for n < len(h.dropped) && (n == 0 || b.Len()+len(h.dropped[n]) <= pipeBuf) {
+		b.WriteString(h.dropped[n])
+		n++
+	}
+	h.dropped = h.dropped[n:]
+	return b.String()
 }
 
 // addRecord and parseRecord are the lifeline's protocol: "+ ID PGID
