@@ -429,8 +429,11 @@ func (r *groupRun) beginStop(reason string) {
 }
 
 // advanceStop begins the stop of each member whose dependents have all
-// ended (of every member at once after Kill).
+// ended (of every member at once after Kill). Every stopping event goes out
+// before any member is asked to stop: a thousand members that stop at once
+// emit their own events meanwhile, and the group's would wait behind them.
 func (r *groupRun) advanceStop() {
+	var asked []*member
 	for _, m := range r.group.members {
 		if m.stopBegun || m.phase == phaseEnded {
 			continue
@@ -438,11 +441,15 @@ func (r *groupRun) advanceStop() {
 		if !r.killing && r.hasLiveDependent(m) {
 			continue
 		}
-		r.stopMember(m, r.stopReason)
+		if r.announceStop(m, r.stopReason) {
+			asked = append(asked, m)
+		}
+	}
+	for _, m := range asked {
+		sup := m.sup.Load()
+		r.goStop(sup)
 		if r.killing {
-			if sup := m.sup.Load(); sup != nil && m.running {
-				sup.Kill()
-			}
+			sup.Kill()
 		}
 	}
 }
@@ -460,6 +467,15 @@ func (r *groupRun) hasLiveDependent(m *member) bool {
 
 // stopMember begins an orderly stop of m.
 func (r *groupRun) stopMember(m *member, reason string) {
+	if r.announceStop(m, reason) {
+		r.goStop(m.sup.Load())
+	}
+}
+
+// announceStop begins an orderly stop of m up to its stopping event, and
+// reports whether its supervisor must now be stopped (false: m had nothing
+// running and has ended).
+func (r *groupRun) announceStop(m *member, reason string) bool {
 	m.stopBegun = true
 	m.orderly.Store(true)
 	r.group.emit(Event{Time: time.Now(), Name: m.name, Kind: EventStopping, Reason: reason})
@@ -467,9 +483,9 @@ func (r *groupRun) stopMember(m *member, reason string) {
 	if m.phase == phaseWaiting || sup == nil || !m.running {
 		r.emitStopped(m, 0)
 		r.ended(m, 0)
-		return
+		return false
 	}
-	r.goStop(sup)
+	return true
 }
 
 // killAll kills every member's tree now, and stops in order what is left.
