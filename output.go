@@ -206,15 +206,22 @@ func (lr *lineReader) run() {
 		}
 		break
 	}
-	if len(lr.pend) > 0 {
-		b := &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: lr.pend}
-		lr.q.pushOutput(b)
-		lr.see(lr.pend)
-		if lr.tail != nil {
-			lr.tail.addLine(lr.pend)
-		}
-		lr.pend = nil
+	lr.flushPending()
+}
+
+// flushPending delivers the last unterminated line, if any, as a partial
+// chunk: the pipe is closed.
+func (lr *lineReader) flushPending() {
+	if len(lr.pend) == 0 {
+		return
 	}
+	b := &outBatch{kind: lr.kind, pid: lr.pid, attempt: lr.attempt, time: time.Now(), buf: lr.pend}
+	lr.q.pushOutput(b)
+	lr.see(lr.pend)
+	if lr.tail != nil {
+		lr.tail.addLine(lr.pend)
+	}
+	lr.pend = nil
 }
 
 // nextScratch returns a scratch buffer of size bytes: one given back, or
@@ -268,12 +275,17 @@ func (lr *lineReader) emitOwned(buf []byte, free *spares) {
 	if free != nil && lr.chunks != nil {
 		b.lines.room, lr.chunks = lr.chunks[:0], nil
 	}
+	var probed []chunk
 	if lr.onLine != nil { // a log probe reads every line: cut them now
-		for _, c := range b.lines.of(b.buf) {
-			lr.see(b.buf[c.off:c.end])
-		}
+		probed = b.lines.of(b.buf)
 	}
+	// The probe sees the lines once they are queued, so the ready event
+	// it causes is queued after them. buf and its chunks are not reused
+	// before this reader's next read.
 	lr.q.pushOutput(b)
+	for _, c := range probed {
+		lr.see(b.buf[c.off:c.end])
+	}
 	if lr.tail != nil {
 		from := tailFrom(b.buf)
 		lr.tailChunks = cutChunks(lr.tailChunks[:0], b.buf[from:])

@@ -71,3 +71,35 @@ func TestLazyCutAgreesWithFullCut(t *testing.T) {
 		}
 	}
 }
+
+// A log probe sees a line only once the line's output is queued: the
+// ready event it causes is queued after it, so a host never sees an
+// attempt ready before the line that made it ready (TestLogReadinessPerAttempt
+// failed about once in 40 runs when the probe saw the line first).
+func TestLogProbeSeesQueuedLines(t *testing.T) {
+	t.Parallel()
+	q := newEventQueue(func(q *eventQueue) {}) // nothing is delivered
+	var seen, unqueued int
+	lr := &lineReader{kind: EventStdout, q: q, onLine: func(line []byte) {
+		seen++
+		q.mu.Lock()
+		queued := 0
+		for _, d := range q.items[q.head:] {
+			if d.out != nil && bytes.Contains(d.out.buf, line) {
+				queued++
+			}
+		}
+		q.mu.Unlock()
+		if queued == 0 {
+			unqueued++
+		}
+	}}
+	lr.emit([]byte("warming\nREADY now\nhalf a li"))
+	lr.emitOwned(append(bytes.Clone(lr.pend), "ne\nlast"...), nil)
+	lr.flushPending() // as run ends: the unterminated rest goes out
+	if seen != 4 || unqueued != 0 {
+		t.Errorf("the probe saw %d lines, %d of them before they were queued; want 4, 0", seen, unqueued)
+	}
+	q.close()
+	q.wait()
+}
