@@ -369,11 +369,11 @@ func (r *groupRun) goStop(sup *Supervisor) {
 // of state changes, with EventStopped when supervision ends.
 func (r *groupRun) onEvent(m *member, sup *Supervisor) func(Event) {
 	return func(ev Event) {
-		r.group.emit(ev)
 		if ev.Kind != EventStdout && ev.Kind != EventStderr {
-			st := sup.Status()
+			st := sup.Status() // before the event: a host may ask on it
 			m.status.Store(&st)
 		}
+		r.group.emit(ev)
 		switch ev.Kind {
 		case EventExited:
 			m.lastStatus = (&ExitError{Code: ev.Code, Signal: ev.Signal}).ExitStatus()

@@ -218,3 +218,44 @@ func TestGroupWriteBoundsAsDocumented(t *testing.T) {
 		t.Errorf("write bounds %d bytes, %d writes, %v: Group.Write and Group.Signal document 64 MiB, 65,536 writes and 5 s", groupMaxWriteBytes, groupMaxWrites, groupWriteWait)
 	}
 }
+
+// A member's status is current when its event reaches OnEvent: a host that
+// asks Status on a member's ready event sees it running (ExampleGroup saw
+// "web is starting" after web's ready now and then).
+func TestGroupStatusBeforeEvent(t *testing.T) {
+	t.Parallel()
+	web := helperSpec(t, "sleep")
+	web.Name = "web"
+	var g *Group
+	var mu sync.Mutex
+	var states []State
+	ready := make(chan struct{})
+	g = &Group{Members: []Member{{Spec: web}}, OnEvent: func(ev Event) {
+		if ev.Kind != EventReady && ev.Kind != EventSpawned {
+			return
+		}
+		st, err := g.Status(ev.Name)
+		if err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		states = append(states, st.State)
+		mu.Unlock()
+		if ev.Kind == EventReady {
+			close(ready)
+		}
+	}}
+	done := make(chan error, 1)
+	go func() { done <- g.Run(context.Background()) }()
+	<-ready
+	g.Stop("test over")
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(states, []State{StateStarting, StateRunning}) {
+		t.Errorf("states on spawned, ready: %v; want [starting running]", states)
+	}
+	proctest.NoLeftovers(t, time.Second)
+}
