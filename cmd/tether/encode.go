@@ -278,37 +278,7 @@ func appendNextChunk(b, data []byte) ([]byte, int) {
 // that is not valid UTF-8 it returns b as it was and false (and end is not
 // known).
 func appendLineTo(b, data []byte) (_ []byte, end int, ok bool) {
-	start := len(b)
-	b = append(b, `"line":"`...)
-	run := 0 // data[run:i] is safe and not yet appended
-	i := 0
-	for i < len(data) {
-		for i+8 <= len(data) && plainASCII8(binary.LittleEndian.Uint64(data[i:])) {
-			i += 8
-		}
-		if i >= len(data) {
-			break
-		}
-		c := data[i]
-		if c == '\n' {
-			break
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && size == 1 {
-				return b[:start], 0, false
-			}
-			i += size
-			continue
-		}
-		if !jsonSafe(c) {
-			b = appendEscaped(append(b, data[run:i]...), c)
-			run = i + 1
-		}
-		i++
-	}
-	b = append(b, data[run:i]...)
-	return append(b, '"'), i, true
+	return appendLineUntil(b, data, true)
 }
 
 // appendChunk appends the fields of one chunk of output: `"line":"…"`
@@ -331,10 +301,18 @@ func appendChunk(b, data []byte, partial bool) []byte {
 // that it is UTF-8 and escapes it, eight bytes at a time through plain
 // ASCII. When data is not valid UTF-8 it returns b as it was and false.
 func appendLine(b, data []byte) ([]byte, bool) {
+	b, _, ok := appendLineUntil(b, data, false)
+	return b, ok
+}
+
+// appendLineUntil is appendLine for all of data, or, if toNewline, for
+// data up to its first newline; it returns where it stopped.
+func appendLineUntil(b, data []byte, toNewline bool) (_ []byte, end int, ok bool) {
 	start := len(b)
 	b = append(b, `"line":"`...)
 	run := 0 // data[run:i] is safe and not yet appended
-	for i := 0; i < len(data); {
+	i := 0
+	for i < len(data) {
 		for i+8 <= len(data) && plainASCII8(binary.LittleEndian.Uint64(data[i:])) {
 			i += 8
 		}
@@ -342,10 +320,13 @@ func appendLine(b, data []byte) ([]byte, bool) {
 			break
 		}
 		c := data[i]
+		if c == '\n' && toNewline {
+			break
+		}
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size == 1 {
-				return b[:start], false
+				return b[:start], 0, false
 			}
 			i += size
 			continue
@@ -356,8 +337,8 @@ func appendLine(b, data []byte) ([]byte, bool) {
 		}
 		i++
 	}
-	b = append(b, data[run:]...)
-	return append(b, '"'), true
+	b = append(b, data[run:i]...)
+	return append(b, '"'), i, true
 }
 
 // appendTail appends `,"tail":[…]`, an empty list for nil.
