@@ -392,13 +392,19 @@ func wSurvivors(s *session) error {
 
 // fileHas polls a log file until it holds needle (looking only at the tail
 // once the file stops being small), or d passes.
-func fileHas(path, needle string, d time.Duration, tailOnly bool) (bool, time.Time) {
+// fileHas waits up to d for needle to be in the file at path (in its last
+// 4 KiB if tailOnly) and says when it was seen. With stall > 0 it gives up
+// once the file has not grown for that long: process-compose's file log
+// keeps its last lines until more output comes, and a flood's end marker
+// then never arrives (waiting d for it cost 2 minutes a run).
+func fileHas(path, needle string, d, stall time.Duration, tailOnly bool) (bool, time.Time) {
 	end := time.Now().Add(d)
 	var last int64 = -1
+	grew := time.Now()
 	for time.Now().Before(end) {
 		fi, err := os.Stat(path)
 		if err == nil && fi.Size() != last {
-			last = fi.Size()
+			last, grew = fi.Size(), time.Now()
 			f, err := os.Open(path)
 			if err == nil {
 				var b []byte
@@ -414,6 +420,9 @@ func fileHas(path, needle string, d time.Duration, tailOnly bool) (bool, time.Ti
 					return true, time.Now()
 				}
 			}
+		}
+		if stall > 0 && last > 0 && time.Since(grew) > stall {
+			return false, time.Time{}
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -463,7 +472,7 @@ func wLastLine(s *session) error {
 				})
 				kept = err == nil
 			} else {
-				kept, _ = fileHas(in.logFile(name(i)), needle, 3*time.Second, false)
+				kept, _ = fileHas(in.logFile(name(i)), needle, 3*time.Second, 0, false)
 			}
 			v := 0.0
 			if kept {
@@ -552,6 +561,15 @@ func wFlood(s *session) error {
 	return nil
 }
 
+// fileMB is the size of the file at path in MB (0 if it cannot be read).
+func fileMB(path string) float64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return float64(fi.Size()) / 1e6
+}
+
 // floodOnce begins the flood program prog of in and measures the time
 // until its end marker (tag) is in its log, the CPU time of the tool's
 // own processes meanwhile, and the log's size in MB; then stops it.
@@ -566,7 +584,7 @@ func (s *session) floodOnce(in inst, tool, prog, tag string, run int) (wall, cpu
 		s.note("flood: %s: %v", tool, err)
 		return 0, 0, 0, false
 	}
-	found, t1 := fileHas(in.logFile(prog), needle, 120*time.Second, true)
+	found, t1 := fileHas(in.logFile(prog), needle, 120*time.Second, 10*time.Second, true)
 	cpu1 := 0.0
 	for _, pid := range in.pids() {
 		cpu1 += cpuSeconds(pid)
@@ -577,13 +595,49 @@ func (s *session) floodOnce(in inst, tool, prog, tag string, run int) (wall, cpu
 			sizeMB = float64(fi.Size()) / 1e6
 		}
 	} else {
-		s.note("flood: %s run %d (%s): the end marker never reached the log", tool, run+1, prog)
+		s.note("flood: %s run %d (%s): the end marker never reached the log (it stopped growing at %.0f MB)", tool, run+1, prog, fileMB(in.logFile(prog)))
 	}
 	if err := in.stop(prog); err != nil {
 		s.note("flood: %s: stop: %v", tool, err)
 	}
 	os.Remove(in.logFile(prog))
+	if !settle(in.pids(), 60*time.Second) {
+		s.note("flood: %s run %d: still busy 60 s after its flood", tool, run+1)
+	}
+	syscall.Sync()
 	return wall, cpu, sizeMB, found
+}
+
+// settle waits until the processes pids have used no CPU for 300 ms, or
+// for at most d, and says whether they did. The next flood must not share
+// the machine with the last one's tail: process-compose goes on writing the
+// flood to its own stdout (440 MB a run) after its log file has stopped, and
+// a big concurrent writer to the same disk tripled tether's CPU time for
+// the same flood (1.2-1.4 s against 0.35 s, measured outside the harness).
+func settle(pids []int, d time.Duration) bool {
+	sum := func() float64 {
+		t := 0.0
+		for _, pid := range pids {
+			t += cpuSeconds(pid)
+		}
+		return t
+	}
+	end := time.Now().Add(d)
+	last, quiet := sum(), 0
+	for time.Now().Before(end) {
+		time.Sleep(100 * time.Millisecond)
+		now := sum()
+		if now == last {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet >= 3 {
+			return true
+		}
+		last = now
+	}
+	return false
 }
 
 func wRSS(s *session) error {
