@@ -10,7 +10,7 @@ set bmargin 4
 set key top left vertical
 set terminal pngcairo size 1500,700 font 'DejaVu Sans,12' noenhanced
 set output 'peers-latency.png'
-set multiplot title "tether and its peers: median of 3 runs, bars min–max (lower is better)"
+set multiplot title "tether and its peers: median of 5 runs, bars min–max (lower is better)"
 set size 0.74,0.93
 set origin 0,0
 set key top right
@@ -33,10 +33,10 @@ set yrange [0:*]
 plot 'peers.dat' index 1 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat' index 1 using 4:5:6 title "supervisord" lc rgb "#d95f02", 'peers.dat' index 1 using 7:8:9 title "pm2" lc rgb "#7570b3", 'peers.dat' index 1 using 10:11:12 title "process-compose" lc rgb "#e7298a"
 unset multiplot
 set output 'peers-resources.png'
-set multiplot layout 1,3 title "resources and containment: median of 3 runs, bars min–max (lower is better)"
+set multiplot layout 1,3 title "resources and containment: median of 5 runs, bars min–max (lower is better)"
 set title "(6) 200 MB of 100-byte lines"
 set ylabel "s"
-set xtics ("wall time" 0, "supervisor CPU" 1)
+set xtics ("wall time" 0, "supervisor CPU" 1, "wall, tether\nraw log" 2, "CPU, tether\nraw log" 3)
 unset logscale y
 set format y '%g'
 set yrange [0:*]
@@ -58,7 +58,7 @@ plot 'peers.dat' index 4 using 1:2:3 title "tether" lc rgb "#1b9e77", 'peers.dat
 unset multiplot
 reset
 set termoption noenhanced
-set terminal pngcairo size 1300,864 font 'DejaVu Sans,12' noenhanced
+set terminal pngcairo size 1300,992 font 'DejaVu Sans,12' noenhanced
 set output 'peers-ratios.png'
 set title 'tether ÷ peer, paired run by run: median, bars min–max (left of the red line: tether better)'
 set logscale x
