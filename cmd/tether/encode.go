@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -313,7 +314,11 @@ func appendLineUntil(b, data []byte, toNewline bool) (_ []byte, end int, ok bool
 	run := 0 // data[run:i] is safe and not yet appended
 	i := 0
 	for i < len(data) {
-		for i+8 <= len(data) && plainASCII8(binary.LittleEndian.Uint64(data[i:])) {
+		for i+8 <= len(data) {
+			if m := special8(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3 // the first byte that is not plain
+				break
+			}
 			i += 8
 		}
 		if i >= len(data) {
@@ -527,10 +532,12 @@ func appendEscaped(b []byte, c byte) []byte {
 	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 }
 
-// plainASCII8 reports whether the eight bytes of x are all ASCII that goes
-// into a JSON string as it is: none at or above 0x80, none below 0x20, no
-// quote, no backslash.
-func plainASCII8(x uint64) bool {
+// special8 marks, in the high bit of each byte, the bytes of x (eight
+// bytes, the first in the low byte) that are not ASCII going into a JSON
+// string as it is: at or above 0x80, below 0x20, a quote, a backslash. Only
+// the lowest mark is exact (a borrow can mark a plain byte above a marked
+// one), which is the one the caller wants: zero means all eight are plain.
+func special8(x uint64) uint64 {
 	const (
 		ones = 0x0101010101010101
 		high = 0x8080808080808080
@@ -538,5 +545,5 @@ func plainASCII8(x uint64) bool {
 	less := (x - ones*0x20) &^ x                         // a byte below 0x20
 	quote := ((x ^ ones*'"') - ones) &^ (x ^ ones*'"')   // a byte equal to "
 	slash := ((x ^ ones*'\\') - ones) &^ (x ^ ones*'\\') // a byte equal to \
-	return (x|less|quote|slash)&high == 0
+	return (x | less | quote | slash) & high
 }

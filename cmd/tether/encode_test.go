@@ -267,6 +267,42 @@ func (w *countingWriter) data() []byte {
 	return w.buf.Bytes()
 }
 
+// appendLine and appendLineTo skip plain bytes eight at a time and jump to
+// the first byte that is not plain within a word: every kind of such byte,
+// alone or after another in the same word, at every offset in and after
+// the first two words, comes back as it was (or is refused, when not
+// UTF-8), and appendLineTo stops at the first newline.
+func TestAppendLineEveryOffset(t *testing.T) {
+	t.Parallel()
+	specials := []string{"\"", "\\", "\n", "\r", "\t", "\x00", "\x1f", "\x7f", "é", "\u2028", "😀", "\xff", "\xc3", "\x01\"", "\"\\", "\x80a"}
+	for _, sp := range specials {
+		for off := range 20 {
+			for _, tail := range []int{0, 1, 7, 8, 9, 17} {
+				data := []byte(strings.Repeat("p", off) + sp + strings.Repeat("q", tail))
+				got, ok := appendLine([]byte("x"), data)
+				if ok != utf8.Valid(data) {
+					t.Fatalf("%q: ok %v, want %v", data, ok, !ok)
+				}
+				if !ok {
+					if string(got) != "x" {
+						t.Fatalf("%q refused, but appended %q", data, got[1:])
+					}
+					continue
+				}
+				var back string
+				if err := json.Unmarshal([]byte("{"+string(got[1:])+"}"), &struct{ Line *string }{&back}); err != nil || back != string(data) {
+					t.Fatalf("%q encoded as %q, which reads back as %q (%v)", data, got[1:], back, err)
+				}
+				withNL := append(append([]byte{}, data...), "\nrest"...)
+				_, end, ok := appendLineTo(nil, withNL)
+				if want := bytes.IndexByte(withNL, '\n'); ok && end != want {
+					t.Fatalf("appendLineTo(%q) stopped at %d, want the newline at %d", withNL, end, want)
+				}
+			}
+		}
+	}
+}
+
 // BenchmarkEncodeLine is the cost of one 100-byte stdout line.
 func BenchmarkEncodeLine(b *testing.B) {
 	enc := newEncoder()
