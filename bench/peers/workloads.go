@@ -574,6 +574,9 @@ func fileMB(path string) float64 {
 // until its end marker (tag) is in its log, the CPU time of the tool's
 // own processes meanwhile, and the log's size in MB; then stops it.
 func (s *session) floodOnce(in inst, tool, prog, tag string, run int) (wall, cpu, sizeMB float64, ok bool) {
+	if !diskQuiet(30 * time.Second) {
+		s.note("flood: %s run %d: the disks were still writing 30 s after the last flood", tool, run+1)
+	}
 	needle := "END-" + tag
 	cpu0 := 0.0
 	for _, pid := range in.pids() {
@@ -606,6 +609,43 @@ func (s *session) floodOnce(in inst, tool, prog, tag string, run int) (wall, cpu
 	}
 	syscall.Sync()
 	return wall, cpu, sizeMB, found
+}
+
+// diskQuiet waits until no disk has written or discarded a sector for
+// 300 ms (/proc/diskstats), or for at most d, and says whether they did.
+// Writes of the last flood's files, or the discards of their blocks once
+// deleted (ext4 mounted with discard), slowed the next flood's write(2)s.
+func diskQuiet(d time.Duration) bool {
+	sectors := func() string {
+		b, err := os.ReadFile("/proc/diskstats")
+		if err != nil {
+			return ""
+		}
+		var sum strings.Builder
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.Fields(l)
+			if len(f) >= 17 { // writes: sectors written (10); discards: sectors discarded (17)
+				sum.WriteString(f[9] + "/" + f[16] + " ")
+			}
+		}
+		return sum.String()
+	}
+	end := time.Now().Add(d)
+	last, quiet := sectors(), 0
+	for time.Now().Before(end) {
+		time.Sleep(100 * time.Millisecond)
+		now := sectors()
+		if now == last {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet >= 3 {
+			return true
+		}
+		last = now
+	}
+	return false
 }
 
 // settle waits until the processes pids have used no CPU for 300 ms, or
