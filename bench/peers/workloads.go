@@ -630,52 +630,37 @@ func diskQuiet(d time.Duration) bool {
 		}
 		return sum.String()
 	}
-	end := time.Now().Add(d)
-	last, quiet := sectors(), 0
-	for time.Now().Before(end) {
-		time.Sleep(100 * time.Millisecond)
-		now := sectors()
-		if now == last {
-			quiet++
-		} else {
-			quiet = 0
-		}
-		if quiet >= 3 {
-			return true
-		}
-		last = now
-	}
-	return false
+	return unchangedFor(300*time.Millisecond, d, sectors)
 }
 
 // settle waits until the processes pids have used no CPU for 300 ms, or
 // for at most d, and says whether they did. The next flood must not share
 // the machine with the last one's tail: process-compose goes on writing the
 // flood to its own stdout (440 MB a run) after its log file has stopped, and
-// a big concurrent writer to the same disk tripled tether's CPU time for
-// the same flood (1.2-1.4 s against 0.35 s, measured outside the harness).
+// a big concurrent writer to the same disk made tether's CPU time for the
+// same flood 1.2-1.4 s instead of 0.35 s (measured outside the harness).
 func settle(pids []int, d time.Duration) bool {
-	sum := func() float64 {
+	return unchangedFor(300*time.Millisecond, d, func() float64 {
 		t := 0.0
 		for _, pid := range pids {
 			t += cpuSeconds(pid)
 		}
 		return t
-	}
+	})
+}
+
+// unchangedFor samples every 100 ms until sample has given the same value
+// for quiet, or for at most d, and says whether it did.
+func unchangedFor[T comparable](quiet, d time.Duration, sample func() T) bool {
 	end := time.Now().Add(d)
-	last, quiet := sum(), 0
+	last, since := sample(), time.Now()
 	for time.Now().Before(end) {
 		time.Sleep(100 * time.Millisecond)
-		now := sum()
-		if now == last {
-			quiet++
-		} else {
-			quiet = 0
-		}
-		if quiet >= 3 {
+		if now := sample(); now != last {
+			last, since = now, time.Now()
+		} else if time.Since(since) >= quiet {
 			return true
 		}
-		last = now
 	}
 	return false
 }

@@ -10,7 +10,7 @@ set bmargin 4
 set key top left vertical
 set terminal pngcairo size 1500,700 font 'DejaVu Sans,12' noenhanced
 set output 'peers-latency.png'
-set multiplot title "tether and its peers: median of 5 runs, bars min–max (lower is better)"
+set multiplot title "tether and its peers: median of 3 runs, bars min–max (lower is better)"
 set size 0.74,0.93
 set origin 0,0
 set key top right
@@ -33,7 +33,7 @@ set yrange [0:*]
 plot 
 unset multiplot
 set output 'peers-resources.png'
-set multiplot layout 1,3 title "resources and containment: median of 5 runs, bars min–max (lower is better)"
+set multiplot layout 1,3 title "resources and containment: median of 3 runs, bars min–max (lower is better)"
 set title "(6) 200 MB of 100-byte lines"
 set ylabel "s"
 set xtics ("wall time" 0, "supervisor CPU" 1, "wall, tether\nraw log" 2, "CPU, tether\nraw log" 3)
