@@ -390,8 +390,6 @@ func wSurvivors(s *session) error {
 	return nil
 }
 
-// fileHas polls a log file until it holds needle (looking only at the tail
-// once the file stops being small), or d passes.
 // fileHas waits up to d for needle to be in the file at path (in its last
 // 4 KiB if tailOnly) and says when it was seen. With stall > 0 it gives up
 // once the file has not grown for that long: process-compose's file log
@@ -594,9 +592,7 @@ func (s *session) floodOnce(in inst, tool, prog, tag string, run int) (wall, cpu
 	}
 	if found {
 		wall, cpu = t1.Sub(t0).Seconds(), cpu1-cpu0
-		if fi, err := os.Stat(in.logFile(prog)); err == nil {
-			sizeMB = float64(fi.Size()) / 1e6
-		}
+		sizeMB = fileMB(in.logFile(prog))
 	} else {
 		s.note("flood: %s run %d (%s): the end marker never reached the log (it stopped growing at %.0f MB)", tool, run+1, prog, fileMB(in.logFile(prog)))
 	}
